@@ -1,0 +1,1 @@
+"""Compliance checks: pure functions from page artifacts to findings."""

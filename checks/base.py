@@ -1,0 +1,106 @@
+"""The check contract: statuses, evidence, findings, metadata and the one registry.
+
+A check is a pure function from artifacts to findings, declared with the metadata an
+inspector needs to trust it (titles in both languages, the legal basis). Checks are
+registered here at import time and never fetch, write or read the clock.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Mapping
+from dataclasses import dataclass, field
+from enum import StrEnum
+from typing import Any, Literal
+
+Label = Mapping[str, str]  # {"vi": …, "en": …}
+
+
+class Status(StrEnum):
+    """Finding statuses of interface.md; never `fail` for what could not be checked."""
+
+    PASS = "pass"
+    FAIL = "fail"
+    WARN = "warn"
+    NA = "na"
+    UNKNOWN = "unknown"
+
+
+@dataclass(frozen=True, slots=True)
+class Evidence:
+    """The URL and the excerpt that prove a finding (escaped when rendered, never here)."""
+
+    url: str
+    text: str
+
+    def to_json(self) -> dict[str, str]:
+        """The JSON shape of interface.md."""
+        return {"url": self.url, "text": self.text}
+
+
+@dataclass(frozen=True)
+class Finding:
+    """One judgement about one requirement of one portal (or agency)."""
+
+    check: str  # e.g. "section.legal_documents", "licence"
+    status: Status
+    message: Label
+    evidence: tuple[Evidence, ...] = ()
+    details: Mapping[str, Any] = field(default_factory=dict)
+    weight: float = 1.0  # from the ruleset; 0 keeps it out of the score
+
+    def to_json(self, lang: str = "vi") -> dict[str, Any]:
+        """The JSON shape of interface.md, with the message in `lang`."""
+        return {
+            "check": self.check,
+            "status": str(self.status),
+            "message": self.message.get(lang) or self.message.get("en", ""),
+            "evidence": [e.to_json() for e in self.evidence],
+            "details": dict(self.details),
+        }
+
+
+Scope = Literal["portal", "agency"]
+
+
+@dataclass(frozen=True)
+class CheckMeta:
+    """What a check is, for people and for the report: never how it is computed."""
+
+    id: str  # family id, e.g. "section", "footer", "licence", "portal.parallel"
+    title: Label
+    failure_title: Label
+    legal_basis: str
+    scope: Scope = "portal"
+    version: int = 1
+
+
+@dataclass(frozen=True)
+class Check:
+    """A registered check: its metadata and its pure function."""
+
+    meta: CheckMeta
+    func: Callable[..., list[Finding]]
+
+
+REGISTRY: dict[str, Check] = {}
+
+
+def check(
+    *,
+    id: str,  # noqa: A002 - the contract's own word
+    title: Label,
+    failure_title: Label,
+    legal_basis: str,
+    scope: Scope = "portal",
+    version: int = 1,
+) -> Callable[[Callable[..., list[Finding]]], Callable[..., list[Finding]]]:
+    """Declare and register a check; duplicate ids are a programming error."""
+
+    def register(func: Callable[..., list[Finding]]) -> Callable[..., list[Finding]]:
+        if id in REGISTRY:
+            raise RuntimeError(f"check id registered twice: {id}")
+        meta = CheckMeta(id, title, failure_title, legal_basis, scope, version)
+        REGISTRY[id] = Check(meta, func)
+        return func
+
+    return register

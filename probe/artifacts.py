@@ -1,0 +1,184 @@
+"""Typed, immutable records of what a probe saw.
+
+The crawler writes these once; every check reads them and nothing else. Keeping them
+frozen and free of network objects is what lets checks stay pure functions and lets a
+stored run be re-checked without refetching.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from datetime import date, datetime
+
+
+@dataclass(frozen=True, slots=True)
+class Link:
+    """An anchor as a reader sees it: where it goes and every text that names it.
+
+    Real portals name sections in visible text, in `title` attributes and in the `alt` of
+    an image inside the link (often with the visible text empty), so all three are kept.
+    """
+
+    url: str  # absolute and canonicalised (no fragment, no session id)
+    text: str = ""  # visible text, whitespace folded, NFC
+    title: str = ""
+    alt: str = ""
+    region: str = "body"  # "nav" (header/menu), "footer", "aside" or "body"
+    is_document: bool = False  # .pdf, .doc, .xls …: recorded, never fetched
+
+    @property
+    def label(self) -> str:
+        """All names of the link joined, for matching."""
+        return " ".join(p for p in (self.text, self.title, self.alt) if p)
+
+
+@dataclass(frozen=True, slots=True)
+class Form:
+    """A form on a page: the online-service and search checks read these."""
+
+    action: str
+    method: str = "get"
+    fields: tuple[str, ...] = ()  # input/select/textarea names
+    has_file_input: bool = False
+    text: str = ""  # labels and button text inside the form
+
+
+@dataclass(frozen=True, slots=True)
+class DateMention:
+    """A date found on a page with the text around it, so freshness has evidence."""
+
+    value: date
+    text: str
+    source: str = "text"  # "text", "time" (<time datetime>), "meta"
+
+
+@dataclass(frozen=True, slots=True)
+class Page:
+    """One fetched and parsed HTML page."""
+
+    url: str  # the URL that was requested (canonical)
+    final_url: str  # after redirects
+    status: int
+    content_type: str = ""
+    charset: str = ""
+    fetched_at: datetime | None = None
+    elapsed_ms: float = 0.0
+    depth: int = 0
+    redirects: tuple[tuple[str, int], ...] = ()  # (url, status) for each hop
+    etag: str = ""
+    last_modified: str = ""
+    content_hash: str = ""  # sha256 of the body bytes
+    size: int = 0
+    title: str = ""
+    text: str = ""  # visible text of the whole page, NFC, whitespace folded
+    main_text: str = ""  # visible text outside nav/header/footer/aside
+    footer_text: str = ""
+    links: tuple[Link, ...] = ()
+    forms: tuple[Form, ...] = ()
+    emails: tuple[str, ...] = ()  # as published, de-obfuscated, lower-cased
+    dates: tuple[DateMention, ...] = ()
+    meta: tuple[tuple[str, str], ...] = ()  # (name or property, content), e.g. DC.title
+    headings: tuple[str, ...] = ()
+    not_modified: bool = False  # came from a 304 and the stored body
+
+    @property
+    def ok(self) -> bool:
+        """A page a reader could use: 2xx with some visible text."""
+        return 200 <= self.status < 300 and bool(self.text.strip())
+
+    @property
+    def nav_links(self) -> tuple[Link, ...]:
+        """Links in header, menus and navigation blocks."""
+        return tuple(link for link in self.links if link.region == "nav")
+
+
+@dataclass(frozen=True, slots=True)
+class FetchFailure:
+    """A URL the crawler tried and could not get, with a machine-readable reason."""
+
+    url: str
+    code: str  # timeout, unreachable, tls_error, too_large, robots, http_status, refused, …
+    message: str
+    status: int = 0
+
+
+@dataclass(frozen=True, slots=True)
+class TlsInfo:
+    """What the TLS handshake showed for an https portal."""
+
+    valid: bool
+    error: str = ""
+    not_after: datetime | None = None
+    issuer: str = ""
+    subject: str = ""
+
+
+@dataclass(frozen=True, slots=True)
+class RobotsInfo:
+    """How robots.txt was obtained and what it said, so `blocked` and `unknown` have reasons."""
+
+    status: str  # "ok", "missing" (4xx: allow all), "error" (5xx/timeout: home page only)
+    url: str = ""
+    crawl_delay: float | None = None
+    disallowed: tuple[str, ...] = ()  # URLs we did not fetch because robots said no
+    message: str = ""
+
+
+@dataclass(frozen=True, slots=True)
+class Reason:
+    """Why a portal was not `checked`: a short code and a human sentence."""
+
+    code: str
+    message: str
+
+
+@dataclass(frozen=True)
+class PortalArtifacts:
+    """Everything one crawl of one portal produced. Checks read only this."""
+
+    agency_id: str
+    agency_level: str  # province | department | district | commune
+    url: str  # as written in the registry
+    now: datetime  # the run's clock: checks never read the system clock
+    outcome: str = "checked"  # checked, unreachable, timeout, tls_error, blocked, refused, error
+    reason: Reason | None = None
+    final_url: str = ""
+    redirect_chain: tuple[tuple[str, int], ...] = ()  # of the home page
+    pages: tuple[Page, ...] = ()  # home page first
+    failures: tuple[FetchFailure, ...] = ()
+    document_links: tuple[Link, ...] = ()
+    robots: RobotsInfo | None = None
+    tls: TlsInfo | None = None
+    licence_required: bool = False  # registry/settings: is a missing licence a `fail`?
+    province_domain: str = ""  # e.g. "quangbinh.gov.vn": domain naming and DVC links
+    agency_domains: tuple[str, ...] = ()  # official mail/web domains of the agency
+    bodies: dict[str, bytes] = field(default_factory=dict, repr=False, compare=False)
+
+    @property
+    def home(self) -> Page | None:
+        """The home page, or None when even that could not be fetched."""
+        return self.pages[0] if self.pages else None
+
+    def page_for(self, url: str) -> Page | None:
+        """The fetched page for a URL (requested or final), if the crawl reached it."""
+        for page in self.pages:
+            if page.url == url or page.final_url == url:
+                return page
+        return None
+
+    def failure_for(self, url: str) -> FetchFailure | None:
+        """Why a URL could not be fetched, if it was tried and failed or was refused."""
+        for failure in self.failures:
+            if failure.url == url:
+                return failure
+        return None
+
+
+@dataclass(frozen=True)
+class AgencyArtifacts:
+    """All portals of one agency: cross-portal checks (parallel portals) read this."""
+
+    agency_id: str
+    agency_level: str
+    portals: tuple[PortalArtifacts, ...]
+    now: datetime
