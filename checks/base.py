@@ -75,8 +75,26 @@ class CheckMeta:
 
 
 @dataclass(frozen=True)
+class CheckContext:
+    """What a check may read besides the artifacts: its ruleset and its options.
+
+    `options` is this check's table from the ruleset (`[checks."<id>".options]`) merged
+    with run settings that concern it (freshness thresholds, whether a licence is
+    required). `ruleset` is the loaded `checks.ruleset.Ruleset` (sections, labels, bases).
+    """
+
+    ruleset: Any
+    options: Mapping[str, Any] = field(default_factory=dict)
+    lang: str = "vi"
+
+
+@dataclass(frozen=True)
 class Check:
-    """A registered check: its metadata and its pure function."""
+    """A registered check: its metadata and its pure function.
+
+    Portal scope: `func(site: PortalArtifacts, ctx: CheckContext) -> list[Finding]`.
+    Agency scope: `func(agency: AgencyArtifacts, ctx: CheckContext) -> list[Finding]`.
+    """
 
     meta: CheckMeta
     func: Callable[..., list[Finding]]
