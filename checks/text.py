@@ -1,0 +1,147 @@
+"""Vietnamese-aware text normalisation and whole-word phrase matching.
+
+Portals write the same label many ways: NFC or NFD, with or without diacritics, with the
+old or new tone placement (``Thủy``/``Thuỷ``, ``hòa``/``hoà``), upper-case menus, slugs.
+Every check that looks for words goes through here, so those variants are equal in one
+place. Matching runs over every link of every page, so the hot path is a couple of
+``str`` builtins and one C-level regex, and per-text work (``match_key``) can be done once
+and reused against many phrases.
+
+Matching is on *whole words* of the folded text: "tin" is found in "thông tin" (it is a
+word there) but not in "tintuc"; choosing phrases that are not false friends ("Thông
+tin" is not "Tin tức") is the ruleset's job, not this module's.
+"""
+
+from __future__ import annotations
+
+import re
+import unicodedata
+from collections.abc import Iterable
+
+_MARKS = re.compile(r"[\u0300-\u036f]+")  # combining diacritical marks (after NFD)
+_NON_WORD = re.compile(r"[\W_]+")  # anything but letters and digits separates words
+_CAMEL = re.compile(r"(?<=[a-z0-9])(?=[A-Z])|(?<=[A-Z])(?=[A-Z][a-z])")
+_INVISIBLE = dict.fromkeys(map(ord, "\u200b\u200c\u200d\u2060\ufeff\u00ad"))
+_DSTROKE = str.maketrans({"đ": "d", "Đ": "d", "ð": "d", "Ð": "d"})
+_DOC_EXT = re.compile(r"\.(?:aspx?|php|html?|jsp|cfm)$", re.IGNORECASE)
+
+Span = tuple[int, int]
+
+
+def normalize(s: str) -> str:
+    """NFC, invisible characters removed, all whitespace runs folded to one space.
+
+    NFC because Vietnamese text arrives both precomposed and decomposed (Windows-era
+    editors, copy-paste from PDFs) and must compare equal; zero-width characters and soft
+    hyphens because CMS editors leave them inside words.
+    """
+    if not s:
+        return ""
+    if not s.isascii():
+        s = unicodedata.normalize("NFC", s.translate(_INVISIBLE))
+    return " ".join(s.split())
+
+
+def fold(s: str) -> str:
+    """`normalize`, then case-folded with all diacritics stripped and ``đ``→``d``.
+
+    Stripping tones is what makes both tone placements equal (``Thủy`` and ``Thuỷ`` both
+    become ``thuy``) and matches the unaccented labels and slugs many portals use.
+    """
+    if not s:
+        return ""
+    if s.isascii():
+        return " ".join(s.lower().split())
+    s = s.translate(_INVISIBLE).casefold().translate(_DSTROKE)
+    s = _MARKS.sub("", unicodedata.normalize("NFD", s))
+    return " ".join(unicodedata.normalize("NFC", s).split())
+
+
+def match_key(s: str) -> str:
+    """The form phrases are matched on: folded, punctuation as spaces, padded by spaces.
+
+    Padding lets a plain substring test be a whole-word test: `` tin tuc `` in
+    `` trang tin tuc su kien ``. Compute it once per text when testing many phrases.
+    """
+    words = " ".join(_NON_WORD.sub(" ", fold(s)).split())
+    return f" {words} " if words else " "
+
+
+def phrase_in(phrase: str, text: str) -> bool:
+    """Is `phrase` in `text` as whole words, ignoring case, diacritics and punctuation?"""
+    key = match_key(phrase)
+    return key != " " and key in match_key(text)
+
+
+def key_has(key: str, phrase_key: str) -> bool:
+    """`phrase_in` for two precomputed `match_key` values (the hot path of a matcher)."""
+    return phrase_key != " " and phrase_key in key
+
+
+def find_phrase(phrase: str, text: str) -> Span | None:
+    """Where `phrase` occurs in ``normalize(text)`` as whole words, or None.
+
+    The span indexes the *normalised* text (what extract stores in `Page` fields), so
+    callers can cut an evidence excerpt from the text they hold. Slower than `phrase_in`
+    because every folded character is mapped back to its source; use it for evidence,
+    not for deciding.
+    """
+    key = match_key(phrase)
+    if key == " ":
+        return None
+    norm = normalize(text)
+    folded: list[str] = []
+    origin: list[int] = []
+    for i, ch in enumerate(norm):
+        f = fold(ch) if ch != " " else " "
+        f = _NON_WORD.sub(" ", f) if f else ""
+        for c in f:
+            folded.append(c)
+            origin.append(i)
+    # Rebuild the spaced, padded key while keeping the back-map aligned.
+    chars: list[str] = [" "]
+    back: list[int] = [0]
+    for c, i in zip(folded, origin, strict=True):
+        if c == " " and chars[-1] == " ":
+            continue
+        chars.append(c)
+        back.append(i)
+    if chars[-1] != " ":
+        chars.append(" ")
+        back.append(len(norm))
+    haystack = "".join(chars)
+    pos = haystack.find(key)
+    if pos < 0:
+        return None
+    start = back[pos + 1]
+    end = back[pos + len(key) - 2] + 1
+    return start, end
+
+
+def slug_words(segment: str) -> str:
+    """A URL path segment as a `match_key`: ``ThuTucHanhChinh.aspx`` → `` thu tuc hanh chinh ``.
+
+    Splits camelCase (SharePoint page names), hyphens and underscores and drops a page
+    extension, so slugs can be matched with the same phrases as link text.
+    """
+    seg = _DOC_EXT.sub("", segment)
+    seg = _CAMEL.sub(" ", seg)
+    return match_key(seg)
+
+
+def slugify(s: str) -> str:
+    """The usual portal slug: folded, words joined by ``-`` (``Giới thiệu`` → ``gioi-thieu``)."""
+    return "-".join(match_key(s).split())
+
+
+def compact(s: str) -> str:
+    """Folded letters and digits only: ``thu-tuc-hanh-chinh`` and ``thutuchanhchinh`` agree."""
+    return "".join(match_key(s).split())
+
+
+def any_phrase(key: str, phrase_keys: Iterable[str]) -> str | None:
+    """The first of several precomputed phrase keys found in `key`, or None."""
+    for pk in phrase_keys:
+        if pk != " " and pk in key:
+            return pk
+    return None

@@ -1,0 +1,115 @@
+"""Text matching: the variants real portals write must compare equal, false friends not."""
+
+from __future__ import annotations
+
+import unicodedata
+
+import pytest
+from hypothesis import given
+from hypothesis import strategies as st
+
+from checks.text import (
+    compact,
+    find_phrase,
+    fold,
+    match_key,
+    normalize,
+    phrase_in,
+    slug_words,
+    slugify,
+)
+
+
+@pytest.mark.parametrize(
+    ("raw", "expected"),
+    [
+        ("  Tin   tức\n\tsự kiện ", "Tin tức sự kiện"),
+        (unicodedata.normalize("NFD", "Thủ tục hành chính"), "Thủ tục hành chính"),
+        ("Giới\u200b thiệu\u00a0chung", "Giới thiệu chung"),
+        ("", ""),
+    ],
+)
+def test_normalize(raw: str, expected: str) -> None:
+    assert normalize(raw) == expected
+    assert unicodedata.is_normalized("NFC", normalize(raw))
+
+
+@pytest.mark.parametrize(
+    ("a", "b"),
+    [
+        ("Thủy", "Thuỷ"),  # both tone placements
+        ("hòa", "hoà"),
+        ("Ủy ban", "Uỷ ban"),
+        ("ĐẤU THẦU", "dau thau"),
+        ("Đường", "duong"),
+        (unicodedata.normalize("NFD", "Lệ Thủy"), "le thuy"),
+    ],
+)
+def test_fold_equates_variants(a: str, b: str) -> None:
+    assert fold(a) == fold(b)
+
+
+@pytest.mark.parametrize(
+    ("phrase", "text", "found"),
+    [
+        ("thủ tục hành chính", "Tra cứu THỦ TỤC HÀNH CHÍNH", True),
+        ("thu tuc hanh chinh", "Bộ thủ tục hành chính tỉnh", True),
+        ("TTHC", "Tra cứu TTHC", True),
+        ("tin tức", "Tin tức - Sự kiện", True),
+        ("tin tức", "Thông tin tuyên truyền", False),
+        ("tin", "Thông tin", True),  # a whole word inside a longer label
+        ("tin", "Tintuc", False),
+        ("dvc", "Cổng DVC trực tuyến", True),
+        ("dvc", "advcx", False),
+        ("lịch công tác", "Lịch-công-tác tuần", True),
+        ("", "anything", False),
+    ],
+)
+def test_phrase_in(phrase: str, text: str, found: bool) -> None:
+    assert phrase_in(phrase, text) is found
+
+
+def test_find_phrase_span_indexes_normalized_text() -> None:
+    text = unicodedata.normalize("NFD", "Xem   mục  Thủ tục hành chính, tại đây")
+    norm = normalize(text)
+    span = find_phrase("thu tuc hanh chinh", text)
+    assert span is not None
+    assert norm[span[0] : span[1]] == "Thủ tục hành chính"
+    assert find_phrase("tin tuc", text) is None
+
+
+def test_find_phrase_at_edges() -> None:
+    span = find_phrase("liên hệ", "Liên hệ")
+    assert span == (0, 7)
+
+
+@pytest.mark.parametrize(
+    ("segment", "phrase"),
+    [
+        ("thu-tuc-hanh-chinh", "thủ tục hành chính"),
+        ("ThuTucHanhChinh.aspx", "thủ tục hành chính"),
+        ("tin_tuc_su_kien.html", "tin tức"),
+        ("TTHC", "tthc"),
+    ],
+)
+def test_slug_words(segment: str, phrase: str) -> None:
+    assert match_key(phrase) in slug_words(segment)
+
+
+def test_slugify_and_compact() -> None:
+    assert slugify("Giới thiệu chung") == "gioi-thieu-chung"
+    assert slugify("Đấu thầu - Mua sắm công") == "dau-thau-mua-sam-cong"
+    assert compact("thu-tuc-hanh-chinh") == compact("ThuTucHanhChinh") == "thutuchanhchinh"
+
+
+@given(st.text(max_size=40))
+def test_fold_is_idempotent_and_nfd_insensitive(s: str) -> None:
+    assert fold(fold(s)) == fold(s)
+    assert fold(unicodedata.normalize("NFD", s)) == fold(unicodedata.normalize("NFC", s))
+
+
+@given(st.text(alphabet="aăâbcdđeêhiklmnoôơpqrstuưvxyàáảãạằắẳẵặ ", max_size=30))
+def test_phrase_found_in_itself(s: str) -> None:
+    if match_key(s) != " ":
+        assert phrase_in(s, f"Trang {s.upper()} chủ")
+        assert find_phrase(s, f"x {s} y") is not None
