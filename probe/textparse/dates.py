@@ -1,0 +1,89 @@
+"""Dates as Vietnamese portals print them, each with the words around it.
+
+Freshness is judged from these mentions, and an inspector has to see *where* a date came
+from before trusting "the newest item is 200 days old"; so every mention carries a snippet.
+Portals print day-first dates ("12/10/2015", "12-10-2015", "12.10.2015", "Thứ hai,
+12/10/2015 08:30"), the long legal form ("ngày 12 tháng 10 năm 2015", also without
+diacritics) and, in machine-made places, ISO dates. Impossible dates (31/02) and years no
+portal could mean are dropped rather than guessed at: a wrong date is worse than none.
+"""
+
+from __future__ import annotations
+
+import re
+import unicodedata
+from datetime import date
+
+from probe.artifacts import DateMention
+
+# Years outside this range are typos, counters or document numbers, not publication dates.
+# 1945 keeps historical dates readable; they never win "newest" anyway.
+MIN_YEAR = 1945
+MAX_YEAR = 2099
+SNIPPET_RADIUS = 60
+
+# A digit, "/", "-" or "." right before or after means the match is a piece of something
+# longer (a document number such as "12/10/2015/QĐ-UBND", a phone number, a version).
+_BEFORE = r"(?<![\d/.\-])"
+_AFTER = r"(?!\d|/\w|[.\-]\d)"
+
+_DAY_FIRST = re.compile(
+    _BEFORE + r"(?P<d>\d{1,2})(?P<sep>[/.\-])(?P<m>\d{1,2})(?P=sep)(?P<y>\d{4})" + _AFTER
+)
+_ISO = re.compile(_BEFORE + r"(?P<y>\d{4})-(?P<m>\d{1,2})-(?P<d>\d{1,2})(?![\d]|-\d)")
+# "ngày 12 tháng 10 năm 2015", "ngay 12 thang 10 nam 2015", "12 tháng 10 năm 2015"
+_LONG = re.compile(
+    r"(?:ng[àa]y\s+)?(?<!\d)(?P<d>\d{1,2})\s+th[áa]ng\s+(?P<m>\d{1,2})\s*"
+    r"(?:,\s*)?n[ăa]m\s+(?P<y>\d{4})(?!\d)",
+    re.IGNORECASE,
+)
+_PATTERNS = (_LONG, _ISO, _DAY_FIRST)  # the most specific first: it wins overlaps
+
+
+def _to_date(year: str, month: str, day: str) -> date | None:
+    y, m, d = int(year), int(month), int(day)
+    if not MIN_YEAR <= y <= MAX_YEAR:
+        return None
+    try:
+        return date(y, m, d)
+    except ValueError:  # 31/02, 00/10, 12/13
+        return None
+
+
+def _snippet(text: str, start: int, end: int) -> str:
+    """The words around a match, cut at spaces so no word is half shown."""
+    left = max(0, start - SNIPPET_RADIUS)
+    right = min(len(text), end + SNIPPET_RADIUS)
+    if left > 0:
+        space = text.find(" ", left, start)
+        left = space + 1 if space != -1 else left
+    if right < len(text):
+        space = text.rfind(" ", end, right)
+        right = space if space != -1 else right
+    return " ".join(text[left:right].split())
+
+
+def find_dates(text: str) -> list[DateMention]:
+    """Every valid date in `text`, in reading order, with its snippet.
+
+    The text is NFC-normalised first, so decomposed input (NFD, common in copy-pasted
+    Vietnamese) matches the same patterns. Overlapping matches keep the most specific
+    pattern, so "ngày 12 tháng 10 năm 2015" is one mention, not two.
+    """
+    if not text:
+        return []
+    text = unicodedata.normalize("NFC", text)
+    taken: list[tuple[int, int]] = []
+    found: list[tuple[int, DateMention]] = []
+    for pattern in _PATTERNS:
+        for match in pattern.finditer(text):
+            start, end = match.span()
+            if any(start < t_end and t_start < end for t_start, t_end in taken):
+                continue
+            value = _to_date(match["y"], match["m"], match["d"])
+            if value is None:
+                continue
+            taken.append((start, end))
+            found.append((start, DateMention(value, _snippet(text, start, end), "text")))
+    found.sort(key=lambda item: item[0])
+    return [mention for _, mention in found]

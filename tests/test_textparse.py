@@ -1,0 +1,127 @@
+"""Dates and e-mail addresses as Vietnamese portals print them."""
+
+from __future__ import annotations
+
+import unicodedata
+from datetime import date
+
+import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
+
+from probe.textparse import find_dates, find_emails
+
+DATE_CASES = [
+    ("Cập nhật lúc 12/10/2015", [date(2015, 10, 12)]),
+    ("Đăng ngày 12-10-2015 bởi BBT", [date(2015, 10, 12)]),
+    ("Thứ hai, 12/10/2015 08:30", [date(2015, 10, 12)]),
+    ("Lệ Thủy, ngày 12 tháng 10 năm 2015", [date(2015, 10, 12)]),
+    ("Le Thuy, ngay 2 thang 9 nam 2015", [date(2015, 9, 2)]),
+    ("NGÀY 01 THÁNG 02 NĂM 2020", [date(2020, 2, 1)]),
+    ("Bắc Ninh, ngày 02 tháng 12, năm 2019", [date(2019, 12, 2)]),
+    ("12.10.2015.", [date(2015, 10, 12)]),
+    ("<time> 2015-10-12T08:30:00+07:00", [date(2015, 10, 12)]),
+    ("(27/08/2022) tin mới; (26/08/2022) tin cũ", [date(2022, 8, 27), date(2022, 8, 26)]),
+    # invalid or implausible: rejected, not guessed
+    ("hạn chót 31/02/2015", []),
+    ("00/10/2015 và 12/13/2015", []),
+    ("bản 12/10/0001 và 12/10/9999", []),
+    # pieces of longer numbers are not dates
+    ("Nghị định 43/2011/NĐ-CP", []),
+    ("Quyết định số 12/10/2015/QĐ-UBND", []),
+    ("ĐT: 0232.3822.123 - Fax 0232.382.2124", []),
+    ("Giấy phép số 15/GP-STTTT", []),
+    ("phiên bản 1.12.10.2015", []),
+]
+
+
+@pytest.mark.parametrize(("text", "expected"), DATE_CASES)
+def test_find_dates(text: str, expected: list[date]) -> None:
+    assert [m.value for m in find_dates(text)] == expected
+
+
+def test_nfd_input_is_read_like_nfc() -> None:
+    text = unicodedata.normalize("NFD", "Quảng Bình, ngày 12 tháng 10 năm 2015")
+    (mention,) = find_dates(text)
+    assert mention.value == date(2015, 10, 12)
+    assert unicodedata.is_normalized("NFC", mention.text)
+
+
+def test_snippet_shows_the_words_around_the_date() -> None:
+    text = "x " * 100 + "Hội nghị tổng kết công tác năm 12/10/2015 tại UBND huyện" + " y" * 100
+    (mention,) = find_dates(text)
+    assert "Hội nghị tổng kết" in mention.text and "12/10/2015 tại UBND huyện" in mention.text
+    assert len(mention.text) < 160
+    assert mention.source == "text"
+
+
+def test_long_form_is_one_mention() -> None:
+    assert len(find_dates("ngày 12 tháng 10 năm 2015")) == 1
+
+
+EMAIL_CASES = [
+    ("Email: vanthu@quangbinh.gov.vn", [], ["vanthu@quangbinh.gov.vn"]),
+    ("Email: VanThu@QuangBinh.Gov.VN.", [], ["vanthu@quangbinh.gov.vn"]),
+    ("Thư điện tử: vanthu[at]quangbinh.gov.vn", [], ["vanthu@quangbinh.gov.vn"]),
+    ("vanthu (at) quangbinh.gov.vn", [], ["vanthu@quangbinh.gov.vn"]),
+    ("vanthu (a) quangbinh.gov.vn", [], ["vanthu@quangbinh.gov.vn"]),
+    ("vanthu @ quangbinh.gov.vn", [], ["vanthu@quangbinh.gov.vn"]),
+    ("vanthu@quangbinh[.]gov[.]vn", [], ["vanthu@quangbinh.gov.vn"]),
+    ("vanthu[at]quangbinh(dot)gov(dot)vn", [], ["vanthu@quangbinh.gov.vn"]),
+    # footer text glued to the next line by extraction
+    ("Email: portal@hatinh.gov.vnĐiện thoại: 0239", [], ["portal@hatinh.gov.vn"]),
+    ("Email: ubnd.lethuy@gmail.comDien thoai", [], ["ubnd.lethuy@gmail.com"]),
+    ("", ["mailto:BBT@Quangbinh.gov.vn?subject=G%C3%B3p%20%C3%BD"], ["bbt@quangbinh.gov.vn"]),
+    (
+        "",
+        ["mailto:a@x.gov.vn,b@y.gov.vn", "https://x.gov.vn/", "tel:0232"],
+        ["a@x.gov.vn", "b@y.gov.vn"],
+    ),
+    ("a@x.gov.vn và A@X.GOV.VN", ["mailto:a@x.gov.vn"], ["a@x.gov.vn"]),
+    # not addresses
+    ("contact us at portal.gov.vn", [], []),
+    ("@quangbinh.gov.vn và vanthu@", [], []),
+    ("Hotline: 1900 1234 @ 18h", [], []),
+    ("", ["mailto:"], []),
+]
+
+
+@pytest.mark.parametrize(("text", "hrefs", "expected"), EMAIL_CASES)
+def test_find_emails(text: str, hrefs: list[str], expected: list[str]) -> None:
+    assert find_emails(text, hrefs) == expected
+
+
+@settings(max_examples=300, deadline=None)
+@given(st.text())
+def test_find_dates_never_crashes(text: str) -> None:
+    for mention in find_dates(text):
+        assert 1945 <= mention.value.year <= 2099
+
+
+@settings(max_examples=300, deadline=None)
+@given(st.text(), st.lists(st.text(max_size=40), max_size=5))
+def test_find_emails_never_crashes(text: str, hrefs: list[str]) -> None:
+    found = find_emails(text, hrefs)
+    assert len(found) == len(set(found))
+    assert all(a == a.lower() and a.count("@") == 1 for a in found)
+
+
+@settings(max_examples=200, deadline=None)
+@given(
+    st.dates(min_value=date(1945, 1, 1), max_value=date(2099, 12, 31)),
+    st.sampled_from(["{d:02d}/{m:02d}/{y}", "{d}-{m}-{y}", "ngày {d} tháng {m} năm {y}"]),
+    st.text(alphabet="abc ĐđỦủ,:()", max_size=20),
+)
+def test_any_valid_date_is_found(value: date, fmt: str, noise: str) -> None:
+    text = f"{noise} {fmt.format(d=value.day, m=value.month, y=value.year)} {noise}"
+    assert value in [m.value for m in find_dates(text)]
+
+
+_label = st.from_regex(r"[a-z0-9]{1,12}", fullmatch=True)
+
+
+@settings(max_examples=200, deadline=None)
+@given(_label, _label, st.sampled_from(["@", "[at]", " (a) ", " @ "]))
+def test_any_simple_address_is_found(local: str, host: str, at: str) -> None:
+    text = f"Liên hệ: {local}{at}{host}.gov.vn; xin cảm ơn"
+    assert find_emails(text) == [f"{local}@{host}.gov.vn"]
