@@ -108,6 +108,7 @@ class Settings:
     connect_timeout: float = 10.0
     read_timeout: float = 10.0
     portal_deadline: float = 300.0  # seconds for one whole portal
+    shutdown_grace: float = 20.0  # seconds portals in flight get after a stop request
     max_body_bytes: int = 5 * 1024 * 1024
     max_redirects: int = 10
     retries: int = 3

@@ -1,0 +1,329 @@
+"""The `probe` command line (design/interface.md): parse options, build settings, delegate.
+
+Every user mistake ends as one line on stderr and exit code 2; an internal error as one
+line and exit code 1 (`--debug` shows the traceback). Nothing here decides compliance.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+import signal
+import sys
+import traceback
+from collections.abc import Callable
+from pathlib import Path
+from typing import Any
+from urllib.parse import urlsplit
+
+import click
+
+from probe import __version__
+from probe.errors import InputError
+from probe.registry import Agency, PortalEntry, Registry, load_registry, validate_portal_url
+from probe.settings import ConnectTo, Settings
+
+log = logging.getLogger("probe")
+
+
+class _State:
+    """Per-invocation state carried by click's context (no module globals)."""
+
+    def __init__(self) -> None:
+        self.debug = False
+
+
+def crawl_options(func: Callable[..., Any]) -> Callable[..., Any]:
+    """Options shared by `check`, `run`, `schedule` and `demo` (interface.md)."""
+    options = [
+        click.option("--registry", "registry", type=click.Path(path_type=Path), default=None,
+                     help="Registry TOML (default: config/portals.toml or $PROBE_REGISTRY)."),
+        click.option("--db", "db", default=None,
+                     help="SQLAlchemy URL (default: a SQLite file or $PROBE_DATABASE_URL)."),
+        click.option("--ruleset", "ruleset", default=None,
+                     help="nd43-2011 or nd42-2022 (default: the one in force today)."),
+        click.option("--format", "fmt", type=click.Choice(["table", "json"]), default="table"),
+        click.option("--lang", type=click.Choice(["vi", "en"]), default="vi"),
+        click.option("--connect-to", "connect_to", multiple=True, metavar="HOST:PORT:ADDR:PORT2",
+                     help="Send requests for HOST:PORT to ADDR:PORT2 (curl semantics)."),
+        click.option("--allow-private", is_flag=True,
+                     help="Permit loopback/private target addresses (tests, demo, intranet)."),
+        click.option("--max-pages", type=click.IntRange(1, 10_000), default=None),
+        click.option("--max-depth", type=click.IntRange(0, 20), default=None),
+        click.option("--fail-under", type=click.FloatRange(0, 100), default=None,
+                     help="Exit 1 when a portal's score (0-100) is below this."),
+    ]  # fmt: skip
+    for option in reversed(options):
+        func = option(func)
+    return func
+
+
+def build_settings(opts: dict[str, Any]) -> Settings:
+    """Settings from the environment, then the command's options."""
+    settings = Settings.from_env()
+    changes: dict[str, Any] = {}
+    if opts.get("registry") is not None:
+        changes["registry_path"] = opts["registry"]
+    if opts.get("db"):
+        changes["db_url"] = opts["db"]
+    if opts.get("connect_to"):
+        changes["connect_to"] = tuple(ConnectTo.parse(s) for s in opts["connect_to"])
+    if opts.get("allow_private"):
+        changes["allow_private"] = True
+    for key in ("max_pages", "max_depth"):
+        if opts.get(key) is not None:
+            changes[key] = opts[key]
+    if opts.get("lang"):
+        changes["lang"] = opts["lang"]
+    return settings.with_(**changes)
+
+
+def resolve_ruleset(ruleset_id: str | None) -> Any:
+    """The named ruleset, or the one in force today."""
+    from datetime import date
+
+    from checks.ruleset import load_ruleset, ruleset_for_date
+
+    return load_ruleset(ruleset_id) if ruleset_id else ruleset_for_date(date.today())
+
+
+def _looks_like_url(target: str) -> bool:
+    return "://" in target or "/" in target or ("." in target and " " not in target)
+
+
+def adhoc_agency(url: str, level: str) -> Agency:
+    """An agency for a URL that is not in the registry, named after its host."""
+    host = (urlsplit(url).hostname or "portal").rstrip(".")
+    labels = host.split(".")
+    province_domain = ".".join(labels[-3:]) if host.endswith(".gov.vn") and len(labels) > 3 else ""
+    return Agency(
+        id=host.replace(".", "-")[:100],
+        name=host,
+        level=level,
+        portal_entries=(PortalEntry(url),),
+        province_domain=province_domain,
+    )
+
+
+def resolve_target(
+    registry: Registry | None, target: str, level: str
+) -> tuple[Agency, tuple[str, ...]]:
+    """`probe check TARGET`: an agency id of the registry, or a portal URL."""
+    if _looks_like_url(target):
+        url = validate_portal_url(target, "TARGET")
+        agency = registry.agency_for_url(url) if registry else None
+        if agency is None:
+            return adhoc_agency(url, level), (url,)
+        return agency, (url,)
+    if registry is None:
+        raise InputError(f"{target!r} is not a URL and no registry was loaded", where="TARGET")
+    agency = registry.get(target)
+    if agency is None:
+        known = ", ".join(a.id for a in registry.agencies[:20])
+        raise InputError(
+            f"unknown agency {target!r} in registry {registry.path} (known: {known})",
+            where="TARGET",
+        )
+    return agency, tuple(agency.portals)
+
+
+def execute(
+    settings: Settings,
+    targets: list[Any],
+    *,
+    ruleset_id: str | None,
+    trigger: str,
+    fmt: str,
+    lang: str,
+    fail_under: float | None,
+    progress: bool,
+) -> int:
+    """Run the targets, print the result, and compute the exit code."""
+    from probe.output import print_json, print_summary
+    from probe.store.db import open_store
+
+    ruleset = resolve_ruleset(ruleset_id)
+    store = open_store(settings.db_url)
+    summary = asyncio.run(_run_with_signals(settings, targets, store, ruleset, trigger, progress))
+    if fmt == "json":
+        print_json(summary, lang=lang, stream=sys.stdout)
+    else:
+        print_summary(summary, lang=lang, detail=len(summary.portals) <= 2)
+    if fail_under is not None and any(
+        p.score is not None and p.score * 100 < fail_under for p in summary.portals
+    ):
+        return 1
+    return 0
+
+
+async def _run_with_signals(
+    settings: Settings, targets: list[Any], store: Any, ruleset: Any, trigger: str, progress: bool
+) -> Any:
+    from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn
+
+    from probe.runner import execute_run
+
+    stop = asyncio.Event()
+    loop = asyncio.get_running_loop()
+    for sig in (signal.SIGINT, signal.SIGTERM):
+        loop.add_signal_handler(sig, stop.set)
+    total = sum(len(t.urls) for t in targets)
+    show = progress and sys.stderr.isatty() and total > 1
+    bar = Progress(
+        TextColumn("{task.description}"), BarColumn(), MofNCompleteColumn(), TimeElapsedColumn(),
+        transient=True, disable=not show,
+    )  # fmt: skip
+    with bar:
+        task = bar.add_task("probe", total=total)
+
+        def advance(report: Any) -> None:
+            bar.update(task, advance=1, description=report.agency_id)
+
+        try:
+            return await execute_run(
+                targets, settings=settings, store=store, ruleset=ruleset, trigger=trigger,
+                stop=stop, on_portal=advance,
+            )  # fmt: skip
+        finally:
+            for sig in (signal.SIGINT, signal.SIGTERM):
+                loop.remove_signal_handler(sig)
+
+
+@click.group(context_settings={"help_option_names": ["-h", "--help"]})
+@click.version_option(__version__, prog_name="probe")
+@click.option("--debug", is_flag=True, help="Show tracebacks of internal errors.")
+@click.option("-v", "--verbose", is_flag=True, help="Log one line per portal to stderr.")
+@click.pass_context
+def cli(ctx: click.Context, debug: bool, verbose: bool) -> None:
+    """probe: checks state-agency portals against the law, with evidence."""
+    state = ctx.ensure_object(_State)
+    state.debug = debug
+    if verbose:
+        from probe.logs import configure_logging
+
+        configure_logging(logging.INFO)
+
+
+@cli.command()
+@click.argument("target")
+@crawl_options
+@click.option(
+    "--level",
+    type=click.Choice(["province", "department", "district", "commune"]),
+    default="department",
+    help="Agency level for a URL that is not in the registry.",
+)
+def check(target: str, level: str, **opts: Any) -> int:
+    """Probe one portal (a URL) or one agency (a registry id) now."""
+    from probe.runner import Target
+
+    settings = build_settings(opts)
+    registry = _load_registry_for_check(settings, target)
+    agency, urls = resolve_target(registry, target, level)
+    return execute(
+        settings, [Target(agency, urls)], ruleset_id=opts["ruleset"], trigger="on-demand",
+        fmt=opts["fmt"], lang=opts["lang"], fail_under=opts["fail_under"], progress=False,
+    )  # fmt: skip
+
+
+def _load_registry_for_check(settings: Settings, target: str) -> Registry | None:
+    """A URL check works without a registry; an agency id needs one."""
+    if _looks_like_url(target) and not settings.registry_path.exists():
+        return None
+    return load_registry(settings.registry_path)
+
+
+@cli.command()
+@crawl_options
+@click.option("--agency", "agencies", multiple=True, help="Only these agency ids (repeatable).")
+def run(agencies: tuple[str, ...], **opts: Any) -> int:
+    """Probe every active portal of the registry now."""
+    settings = build_settings(opts)
+    targets = registry_targets(load_registry(settings.registry_path), agencies)
+    return execute(
+        settings, targets, ruleset_id=opts["ruleset"], trigger="manual", fmt=opts["fmt"],
+        lang=opts["lang"], fail_under=opts["fail_under"], progress=True,
+    )  # fmt: skip
+
+
+def registry_targets(registry: Registry, only: tuple[str, ...] = ()) -> list[Any]:
+    """Targets for every active agency, or for the named ones (unknown ids are an error)."""
+    from probe.runner import Target
+
+    for agency_id in only:
+        if registry.get(agency_id) is None:
+            raise InputError(f"unknown agency {agency_id!r} in registry {registry.path}",
+                             where="--agency")  # fmt: skip
+    chosen = [a for a in registry.active if not only or a.id in only]
+    return [Target(a, tuple(a.portals)) for a in chosen]
+
+
+@cli.command()
+@click.option("--ruleset", default=None, help="nd43-2011 or nd42-2022 (default: in force today).")
+@click.option("--lang", type=click.Choice(["vi", "en"]), default="vi")
+@click.option("--db", default=None, help="Keep the demo database here (default: a temp file).")
+@click.option(
+    "--output",
+    type=click.Path(path_type=Path),
+    default=None,
+    help="Where to write the HTML report (default: next to the database).",
+)
+def demo(ruleset: str | None, lang: str, db: str | None, output: Path | None) -> int:
+    """Serve the sample portals on loopback, probe them all, print the table."""
+    import tempfile
+
+    from probe.demo.server import DemoServer
+    from probe.settings import CONFIG_DIR
+
+    workdir = Path(tempfile.mkdtemp(prefix="probe-demo-"))
+    db_url = db or f"sqlite:///{workdir / 'demo.sqlite'}"
+    with DemoServer() as server:
+        settings = Settings.from_env().with_(
+            registry_path=CONFIG_DIR / "portals.toml",
+            db_url=db_url,
+            connect_to=tuple(ConnectTo.parse(s) for s in server.connect_to),
+            allow_private=True,
+            min_delay=0.05,
+        )
+        targets = registry_targets(load_registry(settings.registry_path))
+        code = execute(
+            settings, targets, ruleset_id=ruleset, trigger="manual", fmt="table", lang=lang,
+            fail_under=None, progress=True,
+        )  # fmt: skip
+    click.echo(f"database: {db_url}")
+    return code
+
+
+def main(argv: list[str] | None = None) -> int:
+    """Entry point: run the CLI and turn every error into a one-line message and exit code."""
+    args = sys.argv[1:] if argv is None else argv
+    debug = "--debug" in args
+    try:
+        result = cli.main(args=args, prog_name="probe", standalone_mode=False)
+    except click.exceptions.Exit as exc:
+        return int(exc.exit_code or 0)
+    except click.UsageError as exc:
+        click.echo(f"probe: error: {exc.format_message()}", err=True)
+        return 2
+    except click.ClickException as exc:
+        click.echo(f"probe: error: {exc.format_message()}", err=True)
+        return 2
+    except InputError as exc:
+        click.echo(f"probe: error: {exc}", err=True)
+        return 2
+    except (KeyboardInterrupt, click.exceptions.Abort):
+        click.echo("probe: interrupted", err=True)
+        return 130
+    except Exception as exc:
+        if debug:
+            traceback.print_exc()
+        click.echo(
+            f"probe: internal error: {type(exc).__name__}: {exc} (run with --debug for details)",
+            err=True,
+        )
+        return 1
+    return int(result or 0)
+
+
+if __name__ == "__main__":
+    sys.exit(main())

@@ -1,0 +1,145 @@
+"""Terminal output of `check` and `run`: what an inspector reads right after a probe.
+
+Crawled text goes through rich's `Text` (never markup), so a portal cannot inject
+terminal markup or escape sequences into the operator's screen.
+"""
+
+from __future__ import annotations
+
+import json
+import unicodedata
+from typing import TextIO
+
+from rich.console import Console
+from rich.table import Table
+from rich.text import Text
+
+from checks.base import Finding, Status
+from probe.runner import PortalReport, RunSummary
+
+SYMBOLS = {
+    Status.PASS: ("✓", "green"),
+    Status.WARN: ("⚠", "yellow"),
+    Status.FAIL: ("✗", "red"),
+    Status.NA: ("–", "dim"),
+    Status.UNKNOWN: ("?", "magenta"),
+}
+
+HEADERS = {
+    "vi": {
+        "check": "Tiêu chí", "status": "KQ", "message": "Nhận xét", "evidence": "Bằng chứng",
+        "agency": "Cơ quan", "url": "Cổng", "outcome": "Kết quả", "score": "Điểm",
+        "pages": "Trang", "summary": "Lượt {id}: {n} cổng, {ok} kiểm tra được, {bad} lỗi truy cập",
+    },
+    "en": {
+        "check": "Check", "status": "St", "message": "Message", "evidence": "Evidence",
+        "agency": "Agency", "url": "Portal", "outcome": "Outcome", "score": "Score",
+        "pages": "Pages", "summary": "Run {id}: {n} portals, {ok} checked, {bad} not reachable",
+    },
+}  # fmt: skip
+
+
+def safe_text(value: str, limit: int = 160) -> Text:
+    """Crawled text as inert terminal text: control and bidi characters removed, trimmed."""
+    cleaned = "".join(
+        ch for ch in value if unicodedata.category(ch) not in ("Cc", "Cf") or ch in "\t"
+    )
+    if len(cleaned) > limit:
+        cleaned = cleaned[: limit - 1] + "…"
+    return Text(cleaned)
+
+
+def status_cell(status: Status) -> Text:
+    """A status as its symbol, coloured."""
+    symbol, style = SYMBOLS[status]
+    return Text(symbol, style=style)
+
+
+def _findings_table(report: PortalReport, lang: str) -> Table:
+    h = HEADERS[lang]
+    table = Table(show_lines=False, expand=True)
+    table.add_column(h["check"], no_wrap=True)
+    table.add_column(h["status"], justify="center")
+    table.add_column(h["message"], ratio=2)
+    table.add_column(h["evidence"], ratio=3)
+    for finding in report.findings:
+        table.add_row(
+            Text(finding.check),
+            status_cell(finding.status),
+            safe_text(finding.message.get(lang) or finding.message.get("en", "")),
+            _evidence_text(finding),
+        )
+    return table
+
+
+def _evidence_text(finding: Finding) -> Text:
+    if not finding.evidence:
+        reason = finding.details.get("reason") if finding.details else None
+        return safe_text(str(reason)) if reason else Text("")
+    first = finding.evidence[0]
+    text = safe_text(first.text, 80)
+    text.append("\n")
+    text.append(safe_text(first.url, 100).plain, style="dim")
+    if len(finding.evidence) > 1:
+        text.append(f" (+{len(finding.evidence) - 1})")
+    return text
+
+
+def _score(score: float | None) -> str:
+    return "–" if score is None else f"{score * 100:.0f}%"
+
+
+def print_summary(
+    summary: RunSummary, *, lang: str, detail: bool, console: Console | None = None
+) -> None:
+    """Portal table (and every finding when `detail`), then the one-line summary."""
+    console = console or Console()
+    h = HEADERS[lang]
+    overview = Table(title=None, expand=False)
+    for key in ("agency", "url", "outcome", "score", "pages"):
+        overview.add_column(h[key])
+    overview.add_column("✓ ⚠ ✗ ? –")
+    for report in summary.portals:
+        counts = {s: 0 for s in Status}
+        for f in report.findings:
+            counts[f.status] += 1
+        outcome = Text(report.outcome, style="green" if report.outcome == "checked" else "red")
+        if report.reason is not None:
+            outcome.append(f" ({report.reason.code})", style="dim")
+        overview.add_row(
+            report.agency_id,
+            safe_text(report.url),
+            outcome,
+            _score(report.score),
+            str(report.pages_fetched),
+            " ".join(
+                str(counts[s])
+                for s in (Status.PASS, Status.WARN, Status.FAIL, Status.UNKNOWN, Status.NA)
+            ),
+        )
+    if detail:
+        for report in summary.portals:
+            console.rule(Text(f"{report.agency_id} — {report.url}"))
+            console.print(_findings_table(report, lang))
+        for agency_id, findings in summary.agencies.items():
+            for finding in findings:
+                symbol, style = SYMBOLS[finding.status]
+                line = Text(f"{agency_id}: {finding.check} ")
+                line.append(symbol, style=style)
+                line.append(" ")
+                line.append(safe_text(finding.message.get(lang, "")))
+                console.print(line)
+    console.print(overview)
+    console.print(
+        h["summary"].format(
+            id=summary.run_id, n=len(summary.portals), ok=summary.checked, bad=summary.failed
+        )
+        + f" [{summary.status}]",
+        markup=False,
+    )
+
+
+def print_json(summary: RunSummary, *, lang: str, stream: TextIO) -> None:
+    """The JSON document of interface.md on stdout."""
+    json.dump(summary.to_json(lang), stream, ensure_ascii=False, indent=2)
+    stream.write("\n")

@@ -1,0 +1,276 @@
+"""Wires registry → crawl → checks → store for one run; nothing here decides compliance.
+
+`check`, `run` and the nightly scheduler all call `execute_run`, so an on-demand check
+and a nightly run can never drift apart. Each portal is stored in its own transaction as
+soon as it is judged, so a crash or a SIGTERM keeps every portal already finished.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import logging
+import time
+from collections.abc import Callable, Sequence
+from concurrent.futures import ThreadPoolExecutor
+from dataclasses import dataclass, field
+from datetime import UTC, datetime, timedelta
+from typing import Any
+
+from checks.base import Finding, Status
+from checks.engine import CheckOptions, run_agency_checks, run_portal_checks
+from checks.scoring import score as score_findings
+from probe.artifacts import AgencyArtifacts, PortalArtifacts, Reason
+from probe.net.client import build_client
+from probe.net.crawl import crawl_portal
+from probe.registry import Agency
+from probe.settings import Settings
+
+log = logging.getLogger("probe.run")
+
+HEARTBEAT_EVERY = 30.0  # seconds; a run silent for much longer is taken for dead
+STALE_AFTER = timedelta(minutes=10)
+
+
+@dataclass(frozen=True)
+class PortalReport:
+    """What one portal came to, for the terminal and the JSON output."""
+
+    agency_id: str
+    url: str
+    outcome: str
+    reason: Reason | None
+    score: float | None
+    pages_fetched: int
+    findings: tuple[Finding, ...]
+    seconds: float
+
+    def to_json(self, lang: str = "vi") -> dict[str, Any]:
+        """The portal object of interface.md."""
+        data: dict[str, Any] = {
+            "agency": self.agency_id,
+            "url": self.url,
+            "outcome": self.outcome,
+            "score": None if self.score is None else round(self.score, 4),
+            "pages_fetched": self.pages_fetched,
+            "findings": [f.to_json(lang) for f in self.findings],
+        }
+        if self.reason is not None:
+            data["reason"] = {"code": self.reason.code, "message": self.reason.message}
+        return data
+
+
+@dataclass
+class RunSummary:
+    """A finished (or interrupted) run as the CLI shows it."""
+
+    run_id: int
+    trigger: str
+    ruleset_id: str
+    ruleset_version: int
+    started_at: datetime
+    finished_at: datetime | None = None
+    status: str = "running"
+    portals: list[PortalReport] = field(default_factory=list)
+    agencies: dict[str, list[Finding]] = field(default_factory=dict)
+    checked: int = 0
+    failed: int = 0
+
+    def to_json(self, lang: str = "vi") -> dict[str, Any]:
+        """The JSON document of interface.md."""
+        return {
+            "run": {
+                "id": self.run_id,
+                "trigger": self.trigger,
+                "status": self.status,
+                "ruleset": self.ruleset_id,
+                "ruleset_version": self.ruleset_version,
+                "started_at": self.started_at.isoformat(),
+                "finished_at": self.finished_at.isoformat() if self.finished_at else None,
+            },
+            "portals": [p.to_json(lang) for p in self.portals],
+            "agencies": [
+                {"agency": agency_id, "findings": [f.to_json(lang) for f in findings]}
+                for agency_id, findings in self.agencies.items()
+            ],
+        }
+
+
+@dataclass(frozen=True)
+class Target:
+    """One agency and the portals of it to probe in this run."""
+
+    agency: Agency
+    urls: tuple[str, ...]
+
+
+def check_options(settings: Settings) -> CheckOptions:
+    """The run settings that checks may read."""
+    return CheckOptions(
+        freshness_warn_days=settings.freshness_warn_days,
+        freshness_fail_days=settings.freshness_fail_days,
+    )
+
+
+def _error_site(target: Target, url: str, now: datetime, exc: BaseException) -> PortalArtifacts:
+    """A crawl that raised (a bug, not a portal fault) still yields a stored outcome."""
+    return PortalArtifacts(
+        agency_id=target.agency.id,
+        agency_level=target.agency.level,
+        url=url,
+        now=now,
+        outcome="error",
+        reason=Reason("internal_error", f"{type(exc).__name__}: {exc}"),
+    )
+
+
+async def execute_run(
+    targets: Sequence[Target],
+    *,
+    settings: Settings,
+    store: Any,
+    ruleset: Any,
+    trigger: str,
+    stop: asyncio.Event | None = None,
+    on_portal: Callable[[PortalReport], None] | None = None,
+    keep_reports: bool = True,
+) -> RunSummary:
+    """Probe every target portal, judge it, store it; return the summary.
+
+    `stop` asks the run to take no new portals; portals in flight get `grace` seconds,
+    then are abandoned, and the run is marked `interrupted`.
+    """
+    stop = stop or asyncio.Event()
+    store.mark_abandoned_runs(STALE_AFTER)
+    store.sync_registry([t.agency for t in targets])
+    total = sum(len(t.urls) for t in targets)
+    settings_record = {
+        "max_pages": settings.max_pages,
+        "max_depth": settings.max_depth,
+        "per_host_concurrency": settings.per_host_concurrency,
+        "connect_to": [
+            f"{c.host}:{c.port or ''}:{c.addr}:{c.addr_port or ''}" for c in settings.connect_to
+        ],
+        "allow_private": settings.allow_private,
+    }
+    run_id = store.start_run(trigger, ruleset.id, ruleset.version, settings_record, total)
+    started = datetime.now(UTC)
+    summary = RunSummary(run_id, trigger, ruleset.id, ruleset.version, started)
+    options = check_options(settings)
+    writer = ThreadPoolExecutor(max_workers=1, thread_name_prefix="probe-store")
+    loop = asyncio.get_running_loop()
+    slots = asyncio.Semaphore(max(1, settings.portal_concurrency))
+
+    async def write(fn: Callable[..., Any], *args: Any) -> Any:
+        return await loop.run_in_executor(writer, fn, *args)
+
+    async def probe_portal(client: Any, target: Target, url: str) -> PortalArtifacts | None:
+        async with slots:
+            if stop.is_set():
+                return None
+            began = time.monotonic()
+            now = datetime.now(UTC)
+            try:
+                site = await crawl_portal(
+                    client,
+                    url,
+                    agency_id=target.agency.id,
+                    agency_level=target.agency.level,
+                    settings=settings,
+                    now=now,
+                    validators=await write(store.validators_for, url),
+                    licence_required=(
+                        settings.licence_required
+                        if settings.licence_required is not None
+                        else target.agency.licence_required
+                    ),
+                    province_domain=target.agency.province_domain,
+                    agency_domains=target.agency.official_domains,
+                )
+            except asyncio.CancelledError:
+                raise
+            except Exception as exc:  # a crawler bug must not end the run
+                log.exception("crawl of %s raised", url)
+                site = _error_site(target, url, now, exc)
+            findings = run_portal_checks(site, ruleset, options)
+            score = score_findings(findings)
+            await write(store.save_portal, run_id, site, findings, score)
+            report = PortalReport(
+                agency_id=target.agency.id,
+                url=url,
+                outcome=site.outcome,
+                reason=site.reason,
+                score=score,
+                pages_fetched=len(site.pages),
+                findings=tuple(findings),
+                seconds=time.monotonic() - began,
+            )
+            log.info(
+                "portal done",
+                extra={
+                    "run_id": run_id,
+                    "agency": report.agency_id,
+                    "url": url,
+                    "outcome": report.outcome,
+                    "pages": report.pages_fetched,
+                    "score": report.score,
+                    "duration_s": round(report.seconds, 2),
+                },
+            )
+            if site.outcome == "checked":
+                summary.checked += 1
+            else:
+                summary.failed += 1
+            if keep_reports:
+                summary.portals.append(report)
+            if on_portal is not None:
+                on_portal(report)
+            return site
+
+    async def probe_agency(client: Any, target: Target) -> None:
+        sites = await asyncio.gather(*(probe_portal(client, target, u) for u in target.urls))
+        done = tuple(s for s in sites if s is not None)
+        if len(done) != len(target.urls) or stop.is_set():
+            return
+        agency = AgencyArtifacts(target.agency.id, target.agency.level, done, datetime.now(UTC))
+        findings = run_agency_checks(agency, ruleset, options)
+        await write(store.save_agency_findings, run_id, target.agency.id, findings)
+        if keep_reports:
+            summary.agencies[target.agency.id] = findings
+
+    async def heartbeat() -> None:
+        while True:
+            await asyncio.sleep(HEARTBEAT_EVERY)
+            await write(store.heartbeat, run_id)
+
+    status = "finished"
+    beat = asyncio.create_task(heartbeat())
+    try:
+        async with build_client(settings) as client:
+            work = asyncio.gather(*(probe_agency(client, t) for t in targets))
+            stopper = asyncio.create_task(stop.wait())
+            finished, _ = await asyncio.wait({work, stopper}, return_when=asyncio.FIRST_COMPLETED)
+            if work not in finished:
+                status = "interrupted"
+                with contextlib.suppress(TimeoutError):  # wait_for cancels what is left
+                    await asyncio.wait_for(work, timeout=settings.shutdown_grace)
+            else:
+                work.result()
+            stopper.cancel()
+            if stop.is_set():
+                status = "interrupted"
+    except asyncio.CancelledError:
+        status = "interrupted"
+        raise
+    finally:
+        beat.cancel()
+        summary.status = status
+        summary.finished_at = datetime.now(UTC)
+        await write(store.finish_run, run_id, status)
+        writer.shutdown(wait=True)
+    return summary
+
+
+def failed_count(findings: Sequence[Finding]) -> int:
+    """How many findings failed (for summaries)."""
+    return sum(1 for f in findings if f.status is Status.FAIL)
