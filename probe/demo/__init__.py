@@ -1,0 +1,1 @@
+"""Sample portals on loopback for the demo and the end-to-end tests."""
