@@ -20,7 +20,14 @@ import click
 
 from probe import __version__
 from probe.errors import InputError
-from probe.registry import Agency, PortalEntry, Registry, load_registry, validate_portal_url
+from probe.registry import (
+    Agency,
+    PortalEntry,
+    Registry,
+    Target,
+    load_registry,
+    validate_portal_url,
+)
 from probe.settings import ConnectTo, Settings
 
 log = logging.getLogger("probe")
@@ -215,8 +222,6 @@ def cli(ctx: click.Context, debug: bool, verbose: bool) -> None:
 )
 def check(target: str, level: str, **opts: Any) -> int:
     """Probe one portal (a URL) or one agency (a registry id) now."""
-    from probe.runner import Target
-
     settings = build_settings(opts)
     registry = _load_registry_for_check(settings, target)
     agency, urls = resolve_target(registry, target, level)
@@ -248,8 +253,6 @@ def run(agencies: tuple[str, ...], **opts: Any) -> int:
 
 def registry_targets(registry: Registry, only: tuple[str, ...] = ()) -> list[Any]:
     """Targets for every active agency, or for the named ones (unknown ids are an error)."""
-    from probe.runner import Target
-
     for agency_id in only:
         if registry.get(agency_id) is None:
             raise InputError(f"unknown agency {agency_id!r} in registry {registry.path}",

@@ -64,6 +64,14 @@ class Agency:
 
 
 @dataclass(frozen=True)
+class Target:
+    """One agency and the portals of it to probe in one run."""
+
+    agency: Agency
+    urls: tuple[str, ...]
+
+
+@dataclass(frozen=True)
 class Registry:
     """All agencies of one registry file."""
 

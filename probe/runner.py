@@ -23,7 +23,7 @@ from checks.scoring import score as score_findings
 from probe.artifacts import AgencyArtifacts, PortalArtifacts, Reason
 from probe.net.client import build_client
 from probe.net.crawl import crawl_portal
-from probe.registry import Agency
+from probe.registry import Target
 from probe.settings import Settings
 
 log = logging.getLogger("probe.run")
@@ -94,14 +94,6 @@ class RunSummary:
                 for agency_id, findings in self.agencies.items()
             ],
         }
-
-
-@dataclass(frozen=True)
-class Target:
-    """One agency and the portals of it to probe in this run."""
-
-    agency: Agency
-    urls: tuple[str, ...]
 
 
 def check_options(settings: Settings) -> CheckOptions:
