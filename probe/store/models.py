@@ -8,8 +8,8 @@ Schema changes go through Alembic (`probe/store/migrations`), never `create_all`
 
 from __future__ import annotations
 
-from datetime import date, datetime
-from typing import Any
+from datetime import UTC, date, datetime
+from typing import Any, ClassVar
 
 from sqlalchemy import (
     JSON,
@@ -22,17 +22,68 @@ from sqlalchemy import (
     Index,
     Integer,
     LargeBinary,
+    MetaData,
     String,
     Text,
+    TypeDecorator,
     UniqueConstraint,
 )
+from sqlalchemy.engine import Dialect
 from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column, relationship
 
 
-class Base(DeclarativeBase):
-    """Declarative base; `type_annotation_map` keeps JSON portable (SQLite and PostgreSQL)."""
+class UtcDateTime(TypeDecorator[datetime]):
+    """An aware UTC datetime on every backend.
 
-    type_annotation_map = {dict[str, Any]: JSON, list[Any]: JSON}
+    SQLite has no time zone type: SQLAlchemy stores the wall-clock digits and returns naive
+    values, so mixing aware and naive datetimes (or non-UTC offsets) would silently break
+    comparisons such as "heartbeat older than N minutes". Converting to UTC on the way in
+    and tagging UTC on the way out makes SQLite and PostgreSQL behave the same.
+    """
+
+    impl = DateTime(timezone=True)
+    cache_ok = True
+
+    def process_bind_param(self, value: datetime | None, dialect: Dialect) -> datetime | None:
+        if value is None:
+            return None
+        if value.tzinfo is None:  # naive values are taken to be UTC already
+            value = value.replace(tzinfo=UTC)
+        value = value.astimezone(UTC)
+        # SQLite keeps the digits only: drop the offset so every stored string is UTC.
+        return value.replace(tzinfo=None) if dialect.name == "sqlite" else value
+
+    def process_result_value(self, value: datetime | None, dialect: Dialect) -> datetime | None:
+        if value is None:
+            return None
+        if value.tzinfo is None:
+            return value.replace(tzinfo=UTC)
+        return value.astimezone(UTC)
+
+
+NAMING_CONVENTION = {
+    "ix": "ix_%(column_0_label)s",
+    "uq": "uq_%(table_name)s_%(column_0_name)s",
+    "ck": "ck_%(table_name)s_%(constraint_name)s",
+    "fk": "fk_%(table_name)s_%(column_0_name)s_%(referred_table_name)s",
+    "pk": "pk_%(table_name)s",
+}
+
+
+class Base(DeclarativeBase):
+    """Declarative base.
+
+    `type_annotation_map` keeps JSON portable (SQLite and PostgreSQL) and makes every
+    `datetime` column an aware UTC one; the naming convention gives constraints the same
+    names on both backends, which later Alembic migrations need to alter them.
+    """
+
+    metadata = MetaData(naming_convention=NAMING_CONVENTION)
+    type_annotation_map: ClassVar[dict[Any, Any]] = {
+        dict[str, Any]: JSON,
+        list[Any]: JSON,
+        datetime: UtcDateTime,
+    }
 
 
 class Agency(Base):
@@ -75,9 +126,9 @@ class Run(Base):
     ruleset_id: Mapped[str] = mapped_column(String(40))
     ruleset_version: Mapped[int] = mapped_column(Integer, default=1)
     tool_version: Mapped[str] = mapped_column(String(40))
-    started_at: Mapped[datetime] = mapped_column(DateTime(timezone=True))
-    finished_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True))
-    heartbeat_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True))
+    started_at: Mapped[datetime] = mapped_column(UtcDateTime)
+    finished_at: Mapped[datetime | None] = mapped_column(UtcDateTime)
+    heartbeat_at: Mapped[datetime | None] = mapped_column(UtcDateTime)
     host: Mapped[str] = mapped_column(String(200), default="")  # hostname:pid of the runner
     portals_total: Mapped[int] = mapped_column(Integer, default=0)
     portals_done: Mapped[int] = mapped_column(Integer, default=0)
@@ -104,8 +155,8 @@ class PortalResult(Base):
     score: Mapped[float | None] = mapped_column(Float)
     pages_fetched: Mapped[int] = mapped_column(Integer, default=0)
     bytes_received: Mapped[int] = mapped_column(BigInteger, default=0)
-    started_at: Mapped[datetime] = mapped_column(DateTime(timezone=True))
-    finished_at: Mapped[datetime] = mapped_column(DateTime(timezone=True))
+    started_at: Mapped[datetime] = mapped_column(UtcDateTime)
+    finished_at: Mapped[datetime] = mapped_column(UtcDateTime)
 
     run: Mapped[Run] = relationship(back_populates="results")
     portal: Mapped[Portal] = relationship()
@@ -122,8 +173,8 @@ class Blob(Base):
     encoding: Mapped[str] = mapped_column(String(10), default="zlib")
     size: Mapped[int] = mapped_column(Integer)
     data: Mapped[bytes | None] = mapped_column(LargeBinary)  # None once pruned by retention
-    created_at: Mapped[datetime] = mapped_column(DateTime(timezone=True))
-    last_seen_at: Mapped[datetime] = mapped_column(DateTime(timezone=True))
+    created_at: Mapped[datetime] = mapped_column(UtcDateTime)
+    last_seen_at: Mapped[datetime] = mapped_column(UtcDateTime)
 
 
 class PageRecord(Base):
@@ -142,7 +193,7 @@ class PageRecord(Base):
     content_type: Mapped[str] = mapped_column(String(200), default="")
     depth: Mapped[int] = mapped_column(Integer, default=0)
     elapsed_ms: Mapped[float] = mapped_column(Float, default=0.0)
-    fetched_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True))
+    fetched_at: Mapped[datetime | None] = mapped_column(UtcDateTime)
     content_hash: Mapped[str] = mapped_column(String(64), default="")
     size: Mapped[int] = mapped_column(Integer, default=0)
     etag: Mapped[str] = mapped_column(String(300), default="")
@@ -184,7 +235,7 @@ class InspectionImport(Base):
     id: Mapped[int] = mapped_column(Integer, primary_key=True)
     file_name: Mapped[str] = mapped_column(String(500))
     sha256: Mapped[str] = mapped_column(String(64), unique=True)
-    imported_at: Mapped[datetime] = mapped_column(DateTime(timezone=True))
+    imported_at: Mapped[datetime] = mapped_column(UtcDateTime)
     rows: Mapped[int] = mapped_column(Integer, default=0)
 
 
@@ -194,7 +245,11 @@ class InspectionValue(Base):
     __tablename__ = "inspection_value"
     __table_args__ = (
         UniqueConstraint(
-            "agency_id", "field_id", "inspected_on", "source_file", "source_row",
+            "agency_id",
+            "field_id",
+            "inspected_on",
+            "source_file",
+            "source_row",
             name="uq_inspection_value",
         ),
     )
@@ -220,4 +275,4 @@ class Lease(Base):
 
     name: Mapped[str] = mapped_column(String(100), primary_key=True)
     holder: Mapped[str] = mapped_column(String(200))
-    expires_at: Mapped[datetime] = mapped_column(DateTime(timezone=True))
+    expires_at: Mapped[datetime] = mapped_column(UtcDateTime)

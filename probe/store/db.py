@@ -1,0 +1,181 @@
+"""Opening the store: engine set-up per backend, Alembic upgrade, schema-version guard.
+
+The nightly job and an operator's on-demand `probe check` may hit the same SQLite file at
+the same moment, so SQLite gets WAL (readers never block the writer), a long busy timeout
+(a writer waits instead of failing with "database is locked") and BEGIN IMMEDIATE for write
+transactions (the write lock is taken up front, so two writers queue instead of dead-locking
+on a read-to-write upgrade, which SQLite answers with an immediate error). PostgreSQL needs
+none of that. Migrations run in code, with no alembic.ini, because an installed probe has
+no project directory to find one in.
+"""
+
+from __future__ import annotations
+
+import re
+from pathlib import Path
+from typing import Any
+
+import sqlalchemy.exc
+from alembic import command
+from alembic.config import Config
+from alembic.runtime.migration import MigrationContext
+from alembic.script import ScriptDirectory
+from sqlalchemy import Connection, Engine, create_engine, event, text
+from sqlalchemy.engine import URL, make_url
+
+from probe.errors import DatabaseError
+from probe.store.repo import WRITE_OPTION, Store
+
+MIGRATIONS_DIR = Path(__file__).resolve().parent / "migrations"
+SQLITE_BUSY_TIMEOUT_MS = 30_000
+PG_CONNECT_TIMEOUT_S = 10
+# Any constant works: it only has to be the same in every probe process.
+PG_MIGRATION_LOCK = 0x70726F6265  # "probe"
+
+
+def open_store(url: str, *, upgrade: bool = True) -> Store:
+    """Open (and by default migrate) the database at `url`.
+
+    `url` is a SQLAlchemy URL; `postgresql://` and `postgres://` mean psycopg 3, and a
+    bare filesystem path means a SQLite file there. Raises `DatabaseError` with one line
+    naming the URL (password masked) when the database cannot be opened, when its schema
+    is newer than this probe, or (with `upgrade=False`) when it is older.
+    """
+    parsed = normalize_url(url)
+    shown = mask_url(parsed)
+    try:
+        engine = build_engine(parsed)
+    except (OSError, sqlalchemy.exc.ArgumentError, ImportError) as exc:
+        raise DatabaseError(f"cannot open database {shown}: {_one_line(exc)}") from None
+    try:
+        migrate(engine, upgrade=upgrade, shown=shown)
+    except DatabaseError:
+        engine.dispose()
+        raise
+    except (sqlalchemy.exc.SQLAlchemyError, OSError) as exc:
+        engine.dispose()
+        cause = exc.orig if isinstance(exc, sqlalchemy.exc.DBAPIError) else exc
+        raise DatabaseError(f"cannot open database {shown}: {_one_line(cause)}") from None
+    return Store(engine)
+
+
+def normalize_url(url: str) -> URL:
+    """A SQLAlchemy URL with the psycopg 3 driver for PostgreSQL and paths as SQLite."""
+    raw = url.strip()
+    if not raw:
+        raise DatabaseError("empty database URL")
+    if "://" not in raw:
+        return URL.create("sqlite", database=str(Path(raw).expanduser()))
+    for prefix in ("postgres://", "postgresql://"):
+        if raw.startswith(prefix):
+            raw = "postgresql+psycopg://" + raw[len(prefix) :]
+    try:
+        return make_url(raw)
+    except sqlalchemy.exc.ArgumentError:
+        raise DatabaseError(f"malformed database URL {_mask_raw(raw)!r}") from None
+
+
+def mask_url(url: URL) -> str:
+    """The URL as an operator may see it in a log: password replaced by ***."""
+    return url.render_as_string(hide_password=True)
+
+
+def build_engine(url: URL) -> Engine:
+    """An engine tuned for the backend; SQLite parent directories are created here."""
+    if url.get_backend_name() == "sqlite":
+        return _sqlite_engine(url)
+    connect_args: dict[str, Any] = {}
+    if url.get_backend_name() == "postgresql" and "connect_timeout" not in url.query:
+        connect_args["connect_timeout"] = PG_CONNECT_TIMEOUT_S
+    return create_engine(url, connect_args=connect_args, pool_pre_ping=True)
+
+
+def _sqlite_engine(url: URL) -> Engine:
+    database = url.database or ""
+    if database and database != ":memory:" and not database.startswith("file:"):
+        Path(database).expanduser().parent.mkdir(parents=True, exist_ok=True)
+    engine = create_engine(url, connect_args={"timeout": SQLITE_BUSY_TIMEOUT_MS / 1000})
+
+    @event.listens_for(engine, "connect")
+    def _on_connect(dbapi_connection: Any, _record: Any) -> None:
+        # SQLAlchemy's documented recipe: take BEGIN away from the sqlite3 module so the
+        # "begin" hook below decides between deferred and IMMEDIATE.
+        dbapi_connection.isolation_level = None
+        cursor = dbapi_connection.cursor()
+        try:
+            cursor.execute(f"PRAGMA busy_timeout = {SQLITE_BUSY_TIMEOUT_MS}")
+            cursor.execute("PRAGMA journal_mode = WAL")
+            cursor.execute("PRAGMA synchronous = NORMAL")
+            cursor.execute("PRAGMA foreign_keys = ON")
+        finally:
+            cursor.close()
+
+    @event.listens_for(engine, "begin")
+    def _on_begin(conn: Connection) -> None:
+        if conn.get_execution_options().get(WRITE_OPTION):
+            conn.exec_driver_sql("BEGIN IMMEDIATE")
+        else:
+            conn.exec_driver_sql("BEGIN")
+
+    return engine
+
+
+def alembic_config(connection: Connection | None = None) -> Config:
+    """An Alembic Config built in code; `connection` is handed to env.py when given."""
+    config = Config()
+    config.set_main_option("script_location", str(MIGRATIONS_DIR))
+    if connection is not None:
+        config.attributes["connection"] = connection
+    return config
+
+
+def migrate(engine: Engine, *, upgrade: bool, shown: str) -> None:
+    """Bring the schema to head, refusing a schema this probe does not know.
+
+    The upgrade runs inside one write transaction (BEGIN IMMEDIATE on SQLite, an advisory
+    transaction lock on PostgreSQL), so two processes opening a fresh database at once do
+    not both try to create the tables; the loser waits and then finds the schema at head.
+    """
+    script = ScriptDirectory.from_config(alembic_config())
+    heads = set(script.get_heads())
+    known = {rev.revision for rev in script.walk_revisions()}
+    with engine.connect() as conn:
+        current = set(MigrationContext.configure(conn).get_current_heads())
+    _refuse_unknown(current, known, heads, shown)
+    if current == heads:
+        return
+    if not upgrade:
+        raise DatabaseError(
+            f"database {shown}: schema {_revs(current) or 'empty'} is older than this probe "
+            f"(head {_revs(heads)}); open it with upgrade enabled"
+        )
+    writer = engine.execution_options(**{WRITE_OPTION: True})
+    with writer.begin() as conn:
+        if conn.dialect.name == "postgresql":
+            conn.execute(text("SELECT pg_advisory_xact_lock(:key)"), {"key": PG_MIGRATION_LOCK})
+        current = set(MigrationContext.configure(conn).get_current_heads())
+        _refuse_unknown(current, known, heads, shown)
+        if current != heads:
+            command.upgrade(alembic_config(conn), "head")
+
+
+def _refuse_unknown(current: set[str], known: set[str], heads: set[str], shown: str) -> None:
+    unknown = current - known
+    if unknown:
+        raise DatabaseError(
+            f"database {shown}: schema {_revs(unknown)} is newer than this probe "
+            f"(head {_revs(heads)}); upgrade probe"
+        )
+
+
+def _revs(revs: set[str]) -> str:
+    return ",".join(sorted(revs))
+
+
+def _one_line(exc: BaseException | None) -> str:
+    message = " ".join(str(exc).split()) if exc is not None else ""
+    return message or type(exc).__name__
+
+
+def _mask_raw(raw: str) -> str:
+    return re.sub(r"(://[^:/@]*:)[^@]*@", r"\1***@", raw)

@@ -1,0 +1,401 @@
+"""`Store`: every write of a run, each in one short transaction, plus the reads others need.
+
+Short transactions are what let a nightly run and an on-demand check share one SQLite
+file: each call takes the write lock (BEGIN IMMEDIATE, see `probe.store.db`) only for the
+few milliseconds its rows need, and a portal is either stored whole or not at all, so a
+run killed half-way keeps every portal it finished. The store holds no state besides its
+engine; sessions are opened per call.
+
+Read shapes are documented in `probe.store.records`.
+"""
+
+from __future__ import annotations
+
+import os
+import socket
+from collections.abc import Iterable, Iterator, Sequence
+from contextlib import contextmanager
+from datetime import UTC, datetime, timedelta
+from typing import Any, Protocol
+
+from sqlalchemy import Engine, delete, func, insert, select, update
+from sqlalchemy.orm import Session, sessionmaker
+
+import probe
+from checks.base import Finding
+from probe.artifacts import PortalArtifacts
+from probe.store import queries
+from probe.store.blobs import load_body, prune_bodies, store_bodies
+from probe.store.models import (
+    Agency,
+    FindingRecord,
+    Lease,
+    PageRecord,
+    Portal,
+    PortalResult,
+    Run,
+)
+from probe.store.records import RunInfo, ScorePoint, StoredResult
+from probe.store.rows import clip, finding_rows, jsonable, page_rows, upsert
+
+# Execution option that makes SQLite open the transaction with BEGIN IMMEDIATE.
+WRITE_OPTION = "probe_write"
+RUN_END_STATUSES = frozenset({"finished", "interrupted", "failed"})
+
+
+class AgencyLike(Protocol):
+    """What `sync_registry` reads of a registry agency."""
+
+    id: str
+    name: str
+    name_en: str
+    level: str
+    province: str
+    active: bool
+
+    @property
+    def portals(self) -> Sequence[str]: ...
+
+
+def utcnow() -> datetime:
+    """The store's clock (aware UTC)."""
+    return datetime.now(UTC)
+
+
+def this_host() -> str:
+    """`hostname:pid`, recorded on a run so a later process can tell if it died."""
+    return f"{socket.gethostname()}:{os.getpid()}"
+
+
+class Store:
+    """The probe database: runs, portal results, pages, blobs, findings, leases."""
+
+    def __init__(self, engine: Engine) -> None:
+        self.engine = engine
+        self._reader = sessionmaker(engine, expire_on_commit=False)
+        self._writer = sessionmaker(
+            engine.execution_options(**{WRITE_OPTION: True}), expire_on_commit=False
+        )
+
+    def __enter__(self) -> Store:
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        self.close()
+
+    def close(self) -> None:
+        """Release pooled connections (the file stays as it is)."""
+        self.engine.dispose()
+
+    @contextmanager
+    def session(self) -> Iterator[Session]:
+        """A read session for callers that query the models directly (report, status)."""
+        with self._reader() as s:
+            yield s
+
+    @contextmanager
+    def write_session(self) -> Iterator[Session]:
+        """One write transaction: committed on success, rolled back on any exception."""
+        with self._writer.begin() as s:
+            yield s
+
+    # -- registry and runs ------------------------------------------------------------
+
+    def sync_registry(self, agencies: Iterable[AgencyLike]) -> None:
+        """Upsert the given agencies and their portals.
+
+        Agencies not given are left alone: `probe check X` syncs only X, and old runs
+        must stay readable after an agency leaves the registry.
+        """
+        with self.write_session() as s:
+            for a in agencies:
+                values = {
+                    "id": a.id,
+                    "name": clip(a.name, 300),
+                    "name_en": clip(a.name_en or "", 300),
+                    "level": clip(a.level, 20),
+                    "province": clip(a.province or "", 100),
+                    "active": bool(a.active),
+                }
+                stmt = upsert(s, Agency).values(**values)
+                s.execute(stmt.on_conflict_do_update(index_elements=["id"], set_=values))
+                for url in a.portals:
+                    p = upsert(s, Portal).values(url=url, agency_id=a.id)
+                    s.execute(
+                        p.on_conflict_do_update(index_elements=["url"], set_={"agency_id": a.id})
+                    )
+
+    def start_run(
+        self,
+        trigger: str,
+        ruleset_id: str,
+        ruleset_version: int,
+        settings: dict[str, Any],
+        portals_total: int,
+    ) -> int:
+        """Record a new `running` run and return its id."""
+        now = utcnow()
+        run = Run(
+            trigger=trigger,
+            status="running",
+            ruleset_id=ruleset_id,
+            ruleset_version=ruleset_version,
+            tool_version=probe.__version__,
+            started_at=now,
+            heartbeat_at=now,
+            host=clip(this_host(), 200),
+            portals_total=portals_total,
+            portals_done=0,
+            portals_failed=0,
+            settings=jsonable(settings),
+        )
+        with self.write_session() as s:
+            s.add(run)
+            s.flush()
+            return run.id
+
+    def heartbeat(self, run_id: int) -> None:
+        """Say the run is alive, so `mark_abandoned_runs` leaves it alone."""
+        with self.write_session() as s:
+            s.execute(update(Run).where(Run.id == run_id).values(heartbeat_at=utcnow()))
+
+    def finish_run(self, run_id: int, status: str) -> None:
+        """Close a run as finished, interrupted or failed."""
+        if status not in RUN_END_STATUSES:
+            raise ValueError(f"run status {status!r}: expected one of {sorted(RUN_END_STATUSES)}")
+        now = utcnow()
+        with self.write_session() as s:
+            done = s.execute(
+                update(Run)
+                .where(Run.id == run_id)
+                .values(status=status, finished_at=now, heartbeat_at=now)
+            )
+            if done.rowcount == 0:
+                raise LookupError(f"run {run_id} not found")
+
+    def mark_abandoned_runs(
+        self, stale_after: timedelta, *, now: datetime | None = None
+    ) -> list[int]:
+        """Mark `interrupted` the runs a crashed or killed process left `running`.
+
+        A run is abandoned when its heartbeat is older than `stale_after`, or when it was
+        started on this host by a process that no longer exists. Its `finished_at` is its
+        last heartbeat: the last moment it was known alive.
+        """
+        cutoff = (now or utcnow()) - stale_after
+        with self.write_session() as s:
+            rows = s.execute(
+                select(Run.id, Run.host, Run.heartbeat_at, Run.started_at).where(
+                    Run.status == "running"
+                )
+            ).all()
+            dead = sorted(
+                r.id
+                for r in rows
+                if (r.heartbeat_at or r.started_at) < cutoff or _local_process_gone(r.host)
+            )
+            if dead:
+                s.execute(
+                    update(Run)
+                    .where(Run.id.in_(dead), Run.status == "running")
+                    .values(
+                        status="interrupted",
+                        finished_at=func.coalesce(Run.heartbeat_at, Run.started_at),
+                    )
+                )
+        return dead
+
+    # -- results ----------------------------------------------------------------------
+
+    def save_portal(
+        self,
+        run_id: int,
+        site: PortalArtifacts,
+        findings: Sequence[Finding],
+        score: float | None,
+        *,
+        started_at: datetime | None = None,
+    ) -> int:
+        """Store one portal of a run (result, pages, failures, bodies, findings) atomically.
+
+        Saving the same portal twice in one run replaces the first result. A portal URL
+        not in the registry gets a portal row of its own (agency kept only if known).
+        `started_at` defaults to the first page's fetch time, else the run clock.
+        """
+        now = utcnow()
+        failed = site.outcome != "checked"
+        first = min((p.fetched_at for p in site.pages if p.fetched_at), default=None)
+        with self.write_session() as s:
+            if s.get(Run, run_id) is None:
+                raise LookupError(f"run {run_id} not found")
+            portal_id = _portal_id(s, site.url, site.agency_id or None)
+            old = s.execute(
+                select(PortalResult.id, PortalResult.outcome).where(
+                    PortalResult.run_id == run_id, PortalResult.portal_id == portal_id
+                )
+            ).first()
+            done_delta, failed_delta = 1, int(failed)
+            if old is not None:
+                s.execute(delete(PortalResult).where(PortalResult.id == old.id))
+                done_delta, failed_delta = 0, int(failed) - int(old.outcome != "checked")
+            result = PortalResult(
+                run_id=run_id,
+                portal_id=portal_id,
+                agency_id=site.agency_id or None,
+                outcome=clip(site.outcome, 20),
+                reason_code=clip(site.reason.code if site.reason else "", 60),
+                reason_message=site.reason.message if site.reason else "",
+                final_url=clip(site.final_url, 2000),
+                score=score,
+                pages_fetched=len(site.pages),
+                bytes_received=sum(p.size for p in site.pages if not p.not_modified),
+                started_at=started_at or first or site.now,
+                finished_at=now,
+            )
+            s.add(result)
+            s.flush()
+            pages = page_rows(result.id, site)
+            if pages:
+                s.execute(insert(PageRecord), pages)
+            rows = finding_rows(run_id, result.id, site.agency_id or None, findings)
+            if rows:
+                s.execute(insert(FindingRecord), rows)
+            hashes = {p.content_hash for p in site.pages if p.content_hash}
+            store_bodies(s, site.bodies, hashes, now)
+            s.execute(
+                update(Run)
+                .where(Run.id == run_id)
+                .values(
+                    portals_done=Run.portals_done + done_delta,
+                    portals_failed=Run.portals_failed + failed_delta,
+                    heartbeat_at=now,
+                )
+            )
+            return result.id
+
+    def save_agency_findings(self, run_id: int, agency_id: str, findings: Sequence[Finding]) -> int:
+        """Store findings about an agency as a whole (e.g. parallel portals)."""
+        rows = finding_rows(run_id, None, agency_id, findings)
+        if rows:
+            with self.write_session() as s:
+                s.execute(insert(FindingRecord), rows)
+        return len(rows)
+
+    # -- bodies and conditional requests ----------------------------------------------
+
+    def validators_for(self, portal_url: str) -> dict[str, tuple[str, str, str]]:
+        """`{page url: (etag, last_modified, content_hash)}` for a conditional re-crawl.
+
+        Taken from the portal's latest `checked` result, and only for pages whose body is
+        still stored: a 304 for a page whose body was pruned would leave nothing to check.
+        """
+        with self.session() as s:
+            return queries.validators(s, portal_url)
+
+    def load_body(self, sha256: str) -> bytes | None:
+        """A stored page body, or None if never stored or pruned."""
+        with self.session() as s:
+            return load_body(s, sha256)
+
+    def prune_bodies(self, older_than_days: int, now: datetime | None = None) -> int:
+        """Drop body data not seen for `older_than_days`; findings and evidence stay."""
+        cutoff = (now or utcnow()) - timedelta(days=older_than_days)
+        with self.write_session() as s:
+            return prune_bodies(s, cutoff)
+
+    # -- leases -------------------------------------------------------------------------
+
+    def acquire_lease(self, name: str, holder: str, ttl: timedelta) -> bool:
+        """Take the named lease if it is free, expired, or already ours; True if we hold it.
+
+        One upsert decides, so two processes racing for it cannot both win: on SQLite the
+        write lock serialises them, on PostgreSQL the row lock of ON CONFLICT does.
+        """
+        now = utcnow()
+        values = {"name": name, "holder": holder, "expires_at": now + ttl}
+        with self.write_session() as s:
+            stmt = upsert(s, Lease).values(**values)
+            s.execute(
+                stmt.on_conflict_do_update(
+                    index_elements=["name"],
+                    set_={"holder": holder, "expires_at": now + ttl},
+                    where=(Lease.expires_at <= now) | (Lease.holder == holder),
+                )
+            )
+            current = s.execute(select(Lease.holder).where(Lease.name == name)).scalar_one()
+        return current == holder
+
+    def renew_lease(self, name: str, holder: str, ttl: timedelta) -> bool:
+        """Extend a lease we hold; False if someone else has taken it over."""
+        with self.write_session() as s:
+            done = s.execute(
+                update(Lease)
+                .where(Lease.name == name, Lease.holder == holder)
+                .values(expires_at=utcnow() + ttl)
+            )
+            return done.rowcount == 1
+
+    def release_lease(self, name: str, holder: str) -> bool:
+        """Give a lease back; False if it was not ours (any more)."""
+        with self.write_session() as s:
+            done = s.execute(delete(Lease).where(Lease.name == name, Lease.holder == holder))
+            return done.rowcount == 1
+
+    # -- reads --------------------------------------------------------------------------
+
+    def latest_run_id(self, trigger: str | None = None) -> int | None:
+        """The newest run, optionally of one trigger."""
+        with self.session() as s:
+            return queries.latest_run_id(s, trigger)
+
+    def list_runs(self, limit: int = 20) -> list[RunInfo]:
+        """Newest runs first."""
+        with self.session() as s:
+            return queries.list_runs(s, limit)
+
+    def get_run(self, run_id: int) -> RunInfo | None:
+        """One run, or None."""
+        with self.session() as s:
+            return queries.get_run(s, run_id)
+
+    def run_results(self, run_id: int) -> list[StoredResult]:
+        """Every portal result of a run with findings and pages, by agency then URL."""
+        with self.session() as s:
+            return queries.run_results(s, run_id)
+
+    def agency_findings(self, run_id: int) -> dict[str, tuple[Finding, ...]]:
+        """Agency-scope findings of a run, by agency id."""
+        with self.session() as s:
+            return queries.agency_findings(s, run_id)
+
+    def score_history(self, portal_url: str, limit: int = 30) -> list[ScorePoint]:
+        """A portal's scores over its stored runs, newest first."""
+        with self.session() as s:
+            return queries.score_history(s, portal_url, limit)
+
+
+def _portal_id(s: Session, url: str, agency_id: str | None) -> int:
+    found = s.execute(select(Portal.id).where(Portal.url == url)).scalar()
+    if found is not None:
+        return found
+    if agency_id is not None and s.get(Agency, agency_id) is None:
+        agency_id = None
+    s.execute(upsert(s, Portal).values(url=url, agency_id=agency_id).on_conflict_do_nothing())
+    return s.execute(select(Portal.id).where(Portal.url == url)).scalar_one()
+
+
+def _local_process_gone(host: str) -> bool:
+    """Was the run started on this host by a process that has since died?"""
+    name, _, pid_text = host.rpartition(":")
+    if name != socket.gethostname() or not pid_text.isdigit():
+        return False
+    pid = int(pid_text)
+    if pid == os.getpid():
+        return False
+    try:
+        os.kill(pid, 0)
+    except ProcessLookupError:
+        return True
+    except PermissionError:  # alive, owned by someone else
+        return False
+    return False

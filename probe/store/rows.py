@@ -1,0 +1,115 @@
+"""Turning artifacts and findings into table rows, portably across SQLite and PostgreSQL.
+
+PostgreSQL enforces VARCHAR lengths and JSON columns accept only JSON types, while SQLite
+enforces neither; clipping and JSON-normalising here keeps a night that works on one
+backend from failing a portal's whole transaction on the other.
+"""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Mapping, Sequence
+from datetime import date, datetime
+from typing import Any
+
+from sqlalchemy.dialects import postgresql, sqlite
+from sqlalchemy.orm import Session
+
+from checks.base import Finding
+from probe.artifacts import PortalArtifacts
+
+
+def clip(value: str, limit: int) -> str:
+    """`value` cut to a column's length (a 3 kB tracking URL must not lose a portal)."""
+    return value if len(value) <= limit else value[:limit]
+
+
+def jsonable(value: Any) -> Any:
+    """A deep copy of `value` made of JSON types only (dates as ISO strings)."""
+    return json.loads(json.dumps(value, default=_json_default, ensure_ascii=False))
+
+
+def _json_default(value: Any) -> Any:
+    if isinstance(value, datetime | date):
+        return value.isoformat()
+    if isinstance(value, Mapping):
+        return dict(value)
+    if isinstance(value, set | frozenset):
+        return sorted(value, key=str)
+    return str(value)
+
+
+def upsert(session: Session, model: type) -> Any:
+    """The backend's INSERT supporting ON CONFLICT (both dialects spell it the same)."""
+    name = session.get_bind().dialect.name
+    if name == "postgresql":
+        return postgresql.insert(model)
+    if name == "sqlite":
+        return sqlite.insert(model)
+    raise NotImplementedError(f"probe supports SQLite and PostgreSQL, not {name}")
+
+
+def page_rows(result_id: int, site: PortalArtifacts) -> list[dict[str, Any]]:
+    """A row per fetched page (crawl order), then one per failure."""
+    rows: list[dict[str, Any]] = [
+        {
+            "result_id": result_id,
+            "url": clip(p.url, 2000),
+            "final_url": clip(p.final_url, 2000),
+            "status": p.status,
+            "content_type": clip(p.content_type, 200),
+            "depth": p.depth,
+            "elapsed_ms": p.elapsed_ms,
+            "fetched_at": p.fetched_at,
+            "content_hash": clip(p.content_hash, 64),
+            "size": p.size,
+            "etag": clip(p.etag, 300),
+            "last_modified": clip(p.last_modified, 100),
+            "not_modified": p.not_modified,
+            "error_code": "",
+            "error_message": "",
+        }
+        for p in site.pages
+    ]
+    rows.extend(
+        {
+            "result_id": result_id,
+            "url": clip(f.url, 2000),
+            "final_url": "",
+            "status": f.status,
+            "content_type": "",
+            "depth": 0,
+            "elapsed_ms": 0.0,
+            "fetched_at": None,
+            "content_hash": "",
+            "size": 0,
+            "etag": "",
+            "last_modified": "",
+            "not_modified": False,
+            "error_code": clip(f.code or "error", 60),
+            "error_message": f.message,
+        }
+        for f in site.failures
+    )
+    return rows
+
+
+def finding_rows(
+    run_id: int, result_id: int | None, agency_id: str | None, findings: Sequence[Finding]
+) -> list[dict[str, Any]]:
+    """Finding rows; evidence as a list of {url, text}, details JSON-normalised."""
+    return [
+        {
+            "run_id": run_id,
+            "result_id": result_id,
+            "agency_id": agency_id,
+            "check_id": clip(f.check, 100),
+            "status": clip(str(f.status), 10),
+            "weight": float(f.weight),
+            "message_vi": f.message.get("vi", ""),
+            "message_en": f.message.get("en", ""),
+            "evidence": [{"url": e.url, "text": e.text} for e in f.evidence],
+            "details": jsonable(dict(f.details)),
+        }
+        for f in findings
+    ]
