@@ -1,0 +1,485 @@
+"""Footer identity lines (TT 32/2017 Đ16.3.c) and the licence notice (NĐ 72/2013).
+
+A state portal must say who runs it: owner, the person responsible, address, phone and
+e-mail, in the footer (TT 32/2017) or at least on the home page (TT 09/2014 Đ2.3). Footers
+arrive as one folded line ("… Địa chỉ: … - Điện thoại: …; Email: …"), so a label's value
+runs until the next label: values are cut at the next known label, not at a newline.
+
+The label patterns come from the ruleset (`options.patterns`); they are matched on the NFC
+text and on a diacritic-stripped copy of the same length, so "Dia chi", "ĐỊA CHỈ" and
+decomposed input all match and the evidence is always cut from the text as published.
+"Chịu trách nhiệm trước pháp luật …" in a form or article is not a footer line: a
+responsible person's value must start like a name or title (upper case), and only the
+footer (or, failing that, the part of the home page outside the main content) is read.
+"""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Iterable, Mapping, Sequence
+from dataclasses import dataclass
+from typing import Any
+
+from checks.base import CheckContext, Evidence, Finding, Status, check
+from checks.text import fold, normalize
+from probe.artifacts import Page, PortalArtifacts
+from probe.textparse import find_dates, find_emails
+
+BASIS_FOOTER = "TT 32/2017/TT-BTTTT Điều 16 khoản 3 điểm c"
+BASIS_LICENCE = "NĐ 72/2013/NĐ-CP Điều 23 khoản 4; TT 09/2014/TT-BTTTT Điều 2 khoản 1 điểm c"
+EXCERPT_RADIUS = 60
+FOOTER_TAIL_CHARS = 1500  # when extraction found no footer: the end of the home page
+
+# Regex building blocks, not law: labels that end the value of the previous label in a
+# one-line footer. Matched on the folded (lower-case, unaccented) text.
+_BOUNDARY = re.compile(
+    r"(?:^|(?<=[\s|;,.:\-–•·©®]))(?:dia chi|tru so|dien thoai|so dien thoai|dt|tel|fax|"
+    r"e-?mail|thu dien tu|website|web|giay phep|nguoi chiu trach nhiem|chiu trach nhiem|"
+    r"truong ban bien tap|tong bien tap|tong giam doc|ghi ro nguon|ban quyen|"
+    r"co quan chu quan|hotline|duoc thiet ke boi|thiet ke boi|phat trien boi|designed by|"
+    r"so luot truy cap|luot truy cap|dang truy cap|copyright)\b|[|©®]"
+)
+_IDENTITY_HEAD = re.compile(r"(?:dia chi|tru so|dien thoai|dt|tel)\b")
+_TRIM = " \t-–—:;,.|•·*\"'“”‘’"
+
+DEFAULT_PATTERNS: Mapping[str, Sequence[str]] = {
+    "owner": [
+        r"(?:C[ơo]\s*quan\s*ch[ủu]\s*qu[ảa]n|B[ảa]n\s*quy[ềe]n\s*(?:thu[ộo]c\s*(?:v[ềe]\s*)?|c[ủu]a\s*)"
+        r"|©|Copyright)\s*:?\s*([^\n<|]{5,120})"
+    ],
+    "responsible_person": [
+        r"(?:Ng[ưu][ờo]i\s*)?ch[ịi]u\s*tr[áa]ch\s*nhi[ệe]m(?:\s*(?:ch[íi]nh|n[ộo]i\s*dung|"
+        r"xu[ấa]t\s*b[ảa]n|qu[ảa]n\s*l[ýy]\s*n[ộo]i\s*dung))?\s*:?\s*([^\n<]{3,120})",
+        r"Tr[ưu][ởo]ng\s*[Bb]an\s*[Bb]i[êe]n\s*t[ậa]p\s*:?\s*([^\n<]{3,120})",
+        r"T[ổo]ng\s*(?:bi[êe]n\s*t[ậa]p|gi[áa]m\s*[đd][ốo]c)\s*:\s*([^\n<]{3,120})",
+    ],
+    "address": [r"(?:[ĐD][ịi]a\s*ch[ỉi]|Tr[ụu]\s*s[ởo])\s*:\s*([^\n<]{5,200})"],
+    "phone": [
+        r"(?:[ĐD]i[ệe]n\s*tho[ạa]i|[ĐD]T|Tel|Hotline)\s*:?\s*(?:[^\d:|]{0,20}:\s*)?"
+        r"((?:\(?\+?84[\.\s]?\d{2,3}\)?|\(?0\d{2,3}\)?)[\d\s\.\-]{5,14}\d)"
+    ],
+}
+DEFAULT_OWNER_NAME_PATTERNS = (
+    r"(?:C[ổo]ng|Trang)\s*th[ôo]ng\s*tin\s*[đd]i[ệe]n\s*t[ửu]\s+[^|:]{3,100}",
+    r"(?:[ỦU][ỷy]?\s*ban\s*nh[âa]n\s*d[âa]n|UBND)\s+[^|:]{3,80}",
+)
+FIELD_TITLES: Mapping[str, tuple[str, str]] = {
+    "owner": ("Tên cơ quan chủ quản / đơn vị", "Owner (agency name)"),
+    "responsible_person": ("Người chịu trách nhiệm", "Person responsible"),
+    "address": ("Địa chỉ", "Address"),
+    "phone": ("Số điện thoại", "Phone number"),
+    "email": ("Địa chỉ thư điện tử", "E-mail address"),
+}
+
+
+def fold_aligned(text: str) -> str:
+    """`checks.text.fold` applied per character so indexes match the input.
+
+    A regex match on the folded copy then gives the span of the same words in the
+    published text, which is what the evidence must quote.
+    """
+    out = []
+    for ch in text:
+        folded = fold(ch) if not ch.isspace() else " "
+        out.append(folded if len(folded) == 1 else ch.lower())
+    return "".join(out)
+
+
+def compile_patterns(patterns: Iterable[str]) -> list[re.Pattern[str]]:
+    """Ruleset patterns, case-insensitive (footers are often all capitals)."""
+    return [re.compile(p, re.IGNORECASE) for p in patterns]
+
+
+def search_both(
+    pattern: re.Pattern[str], text: str, folded: str, pos: int = 0
+) -> re.Match[str] | None:
+    """The earliest match of `pattern` in the NFC text or its folded copy, from `pos`."""
+    found = [m for m in (pattern.search(text, pos), pattern.search(folded, pos)) if m]
+    return min(found, key=lambda m: m.start()) if found else None
+
+
+def excerpt(text: str, start: int, end: int, radius: int = EXCERPT_RADIUS) -> str:
+    """The matched words with some context, cut at spaces."""
+    left, right = max(0, start - radius), min(len(text), end + radius)
+    if left > 0 and (space := text.find(" ", left, start)) != -1:
+        left = space + 1
+    if right < len(text) and (space := text.rfind(" ", end, right)) != -1:
+        right = space
+    return text[left:right].strip()
+
+
+def not_checked(site: PortalArtifacts, check_id: str) -> Finding | None:
+    """`unknown` when there is no home page to read: never `fail` what was not seen."""
+    if site.home is not None and site.home.ok:
+        return None
+    reason = site.reason.code if site.reason else (site.outcome or "no_home_page")
+    return Finding(
+        check_id,
+        Status.UNKNOWN,
+        {
+            "vi": "Không kiểm tra được: không tải được trang chủ.",
+            "en": "Could not be checked: the home page was not fetched.",
+        },
+        details={"reason": reason},
+    )
+
+
+@dataclass(frozen=True)
+class Region:
+    """A piece of page text to look in, and where it came from (for the evidence)."""
+
+    url: str
+    text: str
+    where: str  # "footer" or "home"
+
+
+def footer_regions(site: PortalArtifacts) -> list[Region]:
+    """Where identity lines are looked for, most trusted first.
+
+    The home page footer; else the footer of any other page (it is the same template);
+    else the home page outside its main content, or its last part when extraction could
+    not separate the main content.
+    """
+    regions: list[Region] = []
+    pages: list[Page] = list(site.pages)
+    home = site.home
+    for page in pages:
+        if page.footer_text.strip():
+            regions.append(
+                Region(page.final_url or page.url, normalize(page.footer_text), "footer")
+            )
+            break
+    if home is not None and home.text:
+        text = normalize(home.text)
+        main = normalize(home.main_text)
+        if main and main != text and main in text:
+            rest = text.replace(main, " | ")
+        else:
+            rest = text[-FOOTER_TAIL_CHARS:]
+        regions.append(Region(home.final_url or home.url, rest, "home"))
+    return regions
+
+
+def _clean_value(raw: str) -> str:
+    """Cut a captured value at the next footer label and trim punctuation.
+
+    A label repeated at the start ("Địa chỉ: Địa chỉ: Số 10 …", seen on real portals) is
+    dropped first, so the value is what follows it.
+    """
+    raw = raw.strip(_TRIM)
+    while (lead := _BOUNDARY.match(fold_aligned(raw))) is not None and lead.end() > 0:
+        raw = raw[lead.end() :].strip(_TRIM)
+    cut = _BOUNDARY.search(fold_aligned(raw), 1)
+    if cut is not None:
+        raw = raw[: cut.start()]
+    return raw.strip(_TRIM).rstrip("(")
+
+
+def _plausible(field: str, value: str) -> bool:
+    letters = sum(ch.isalpha() for ch in value)
+    if field == "phone":
+        return sum(ch.isdigit() for ch in value) >= 8
+    if field == "responsible_person":
+        # "Chịu trách nhiệm trước pháp luật…" is a clause, not a footer line.
+        return letters >= 3 and (value[0].isupper() or value[0].isdigit())
+    return letters >= 3
+
+
+def find_field(
+    field: str, patterns: Sequence[re.Pattern[str]], regions: Sequence[Region]
+) -> tuple[str, Evidence, str] | None:
+    """The first plausible value of a labelled footer field: (value, evidence, where)."""
+    for region in regions:
+        text = region.text
+        folded = fold_aligned(text)
+        best: tuple[int, str, int, int] | None = None
+        for pattern in patterns:
+            pos = 0
+            while (m := search_both(pattern, text, folded, pos)) is not None:
+                group = 1 if m.re.groups else 0
+                start, end = m.span(group)
+                value = _clean_value(text[start:end])
+                if _plausible(field, value):
+                    if best is None or m.start() < best[0]:
+                        best = (m.start(), value, m.start(), start + len(value))
+                    break
+                pos = m.start() + 1
+        if best is not None:
+            _, value, s, e = best
+            return value, Evidence(region.url, excerpt(text, s, e)), region.where
+    return None
+
+
+def _field_finding(
+    site: PortalArtifacts, ctx: CheckContext, field: str, default: Sequence[str]
+) -> list[Finding]:
+    check_id = f"footer.{field}"
+    if (unknown := not_checked(site, check_id)) is not None:
+        return [unknown]
+    regions = footer_regions(site)
+    vi, en = FIELD_TITLES[field]
+    found = find_field(field, compile_patterns(ctx.options.get("patterns") or default), regions)
+    if found is None and field == "owner":
+        names = ctx.options.get("name_patterns") or DEFAULT_OWNER_NAME_PATTERNS
+        found = _unlabelled_name(compile_patterns(names), regions)
+    if found is None:
+        return [
+            Finding(
+                check_id,
+                Status.FAIL,
+                {
+                    "vi": f"Không thấy {vi.lower()} ở chân trang hoặc trang chủ.",
+                    "en": f"No {en.lower()} in the footer or on the home page.",
+                },
+                details={"found": False, "searched": [r.where for r in regions]},
+            )
+        ]
+    value, evidence, where = found
+    return [
+        Finding(
+            check_id,
+            Status.PASS,
+            {"vi": f"{vi}: {value}", "en": f"{en}: {value}"},
+            (evidence,),
+            {"found": True, "value": value, "where": where},
+        )
+    ]
+
+
+def _unlabelled_name(
+    patterns: Sequence[re.Pattern[str]], regions: Sequence[Region]
+) -> tuple[str, Evidence, str] | None:
+    """An agency name printed without a label ("CỔNG THÔNG TIN ĐIỆN TỬ SỞ …") in a footer."""
+    for region in regions:
+        text, folded = region.text, fold_aligned(region.text)
+        candidates: list[tuple[bool, int, str, int]] = []
+        for pattern in patterns:
+            for source in (text, folded):
+                for m in pattern.finditer(source):
+                    value = _clean_value(text[m.start() : m.end()])
+                    if len(value) >= 10:
+                        # The name printed right before "Địa chỉ:"/"Điện thoại:" is the
+                        # footer's; the same words in a list of web links are not.
+                        after = folded[m.start() + len(value) : m.start() + len(value) + 12]
+                        heads = _IDENTITY_HEAD.match(after.lstrip(_TRIM)) is not None
+                        candidates.append((not heads, m.start(), value, m.end()))
+        if candidates:
+            _, start, value, end = min(candidates)
+            return value, Evidence(region.url, excerpt(text, start, end)), region.where
+    return None
+
+
+def _meta(field: str) -> dict[str, Any]:
+    vi, en = FIELD_TITLES[field]
+    return {
+        "id": f"footer.{field}",
+        "title": {"vi": f"Chân trang: {vi.lower()}", "en": f"Footer: {en.lower()}"},
+        "failure_title": {
+            "vi": f"Chân trang thiếu {vi.lower()}",
+            "en": f"Footer lacks {en.lower()}",
+        },
+        "legal_basis": BASIS_FOOTER,
+    }
+
+
+@check(**_meta("owner"))
+def footer_owner(site: PortalArtifacts, ctx: CheckContext) -> list[Finding]:
+    """Owner: "Cơ quan chủ quản", "Bản quyền thuộc …", "©", or the agency name unlabelled."""
+    return _field_finding(site, ctx, "owner", DEFAULT_PATTERNS["owner"])
+
+
+@check(**_meta("responsible_person"))
+def footer_responsible_person(site: PortalArtifacts, ctx: CheckContext) -> list[Finding]:
+    """Responsible person: "Chịu trách nhiệm …", "Trưởng Ban biên tập …", "Tổng Giám đốc: …"."""
+    return _field_finding(site, ctx, "responsible_person", DEFAULT_PATTERNS["responsible_person"])
+
+
+@check(**_meta("address"))
+def footer_address(site: PortalArtifacts, ctx: CheckContext) -> list[Finding]:
+    """Postal address: "Địa chỉ: …", "Trụ sở: …"."""
+    return _field_finding(site, ctx, "address", DEFAULT_PATTERNS["address"])
+
+
+@check(**_meta("phone"))
+def footer_phone(site: PortalArtifacts, ctx: CheckContext) -> list[Finding]:
+    """Phone: "Điện thoại: (024) 3512 3536", "ĐT: Văn phòng: 080 43162"."""
+    return _field_finding(site, ctx, "phone", DEFAULT_PATTERNS["phone"])
+
+
+@check(**_meta("email"))
+def footer_email(site: PortalArtifacts, ctx: CheckContext) -> list[Finding]:
+    """An e-mail address in the footer, else anywhere on the home page (TT 09/2014 Đ2.3).
+
+    Uses the shared e-mail parser rather than a ruleset regex, so obfuscated addresses
+    count and a gmail address is still *an* address here (email.public_provider judges it).
+    """
+    check_id = "footer.email"
+    if (unknown := not_checked(site, check_id)) is not None:
+        return [unknown]
+    home = site.home
+    assert home is not None  # not_checked guarantees it
+    for region in footer_regions(site):
+        addresses = find_emails(region.text)
+        if addresses:
+            folded = region.text.lower()
+            local = addresses[0].split("@")[0]
+            at = max(folded.find(local), 0)
+            ev = Evidence(region.url, excerpt(region.text, at, at + len(addresses[0])))
+            return [_email_pass(check_id, addresses, ev, region.where)]
+    if home.emails:
+        ev = Evidence(home.final_url or home.url, ", ".join(home.emails[:3]))
+        return [_email_pass(check_id, list(home.emails), ev, "home")]
+    return [
+        Finding(
+            check_id,
+            Status.FAIL,
+            {
+                "vi": "Không thấy địa chỉ thư điện tử ở chân trang hoặc trang chủ.",
+                "en": "No e-mail address in the footer or on the home page.",
+            },
+            details={"found": False},
+        )
+    ]
+
+
+def _email_pass(check_id: str, addresses: list[str], ev: Evidence, where: str) -> Finding:
+    shown = ", ".join(addresses[:3])
+    return Finding(
+        check_id,
+        Status.PASS,
+        {"vi": f"Thư điện tử: {shown}", "en": f"E-mail: {shown}"},
+        (ev,),
+        {"found": True, "value": addresses[0], "emails": addresses, "where": where},
+    )
+
+
+# ---------------------------------------------------------------------------- licence
+
+DEFAULT_LICENCE: Mapping[str, Sequence[str]] = {
+    "number_patterns": [
+        r"(?:gi[ấa]y\s*ph[ée]p|GP)(?:\s*(?:thi[ếe]t\s*l[ậa]p|ICP|cung\s*c[ấa]p)[^\d:]{0,80})?"
+        r"\s*(?:s[ốo])?\s*:?\s*(?:s[ốo]\s*)?(\d{1,5}|[\.…]+)\s*/\s*(GP|GXN)\s*-\s*([A-ZĐ&]{2,8})"
+    ],
+    "issuer_patterns": [
+        r"(?:do|c[ủu]a)\s+(B[ộo]\s*(?:Th[ôo]ng\s*tin\s*v[àa]\s*Truy[ềe]n\s*th[ôo]ng|V[ăa]n\s*h[óo]a"
+        r"[\s,-]*Th[ôo]ng\s*tin)|C[ụu]c\s*(?:Qu[ảa]n\s*l[ýy]\s*)?Ph[áa]t\s*thanh[^.;<]{0,60}|"
+        r"S[ởo]\s*(?:Th[ôo]ng\s*tin\s*(?:v[àa]|-)\s*Truy[ềe]n\s*th[ôo]ng|TT\s*&?\s*TT|TTTT)[^.;<]{0,40})"
+    ],
+    "old_suffixes": ["BVHTT"],
+}
+LICENCE_WINDOW = 200  # characters after the number where issuer and date are looked for
+_ISSUER_END = re.compile(r"\s(?:c[ấa]p|ng[àa]y|n[ăa]m|k[ýy])\b|\d", re.IGNORECASE)
+
+
+@dataclass(frozen=True)
+class Licence:
+    """A licence line as parsed: the number may be a placeholder ("số …/GP-STTTT")."""
+
+    number: str | None
+    kind: str  # GP or GXN
+    suffix: str  # STTTT, TTĐT, BVHTT …
+    issuer: str
+    date: str  # ISO, or ""
+    evidence: Evidence
+    where: str
+
+
+def parse_licence(regions: Sequence[Region], options: Mapping[str, Any]) -> Licence | None:
+    """The first licence line in the regions, with its issuer and date if printed after it."""
+    numbers = compile_patterns(options.get("number_patterns") or DEFAULT_LICENCE["number_patterns"])
+    issuers = compile_patterns(options.get("issuer_patterns") or DEFAULT_LICENCE["issuer_patterns"])
+    for region in regions:
+        text, folded = region.text, fold_aligned(region.text)
+        hits = [m for p in numbers if (m := search_both(p, text, folded))]
+        if not hits:
+            continue
+        m = min(hits, key=lambda h: h.start())
+        raw_no, kind, suffix = (text[m.start(i) : m.end(i)].strip() for i in (1, 2, 3))
+        number = None if raw_no.strip(".…") == "" else raw_no
+        kind, suffix = kind.upper(), suffix.upper()
+        window = text[m.end() : m.end() + LICENCE_WINDOW]
+        wfold = folded[m.end() : m.end() + LICENCE_WINDOW]
+        issuer = ""
+        for p in issuers:
+            im = search_both(p, window, wfold)
+            if im is not None:
+                raw = window[im.start(1) : im.end(1)]
+                end = _ISSUER_END.search(raw, 3)
+                issuer = (raw[: end.start()] if end else raw).strip(_TRIM)
+                break
+        dates = find_dates(window)
+        shown = f"{number}/{kind}-{suffix}" if number else f"…/{kind}-{suffix}"
+        ev = Evidence(region.url, excerpt(text, m.start(), m.end() + 80))
+        iso = dates[0].value.isoformat() if dates else ""
+        return Licence(shown if number else None, kind, suffix, issuer, iso, ev, region.where)
+    return None
+
+
+@check(
+    id="licence",
+    title={"vi": "Giấy phép thiết lập trang thông tin điện tử", "en": "Website licence notice"},
+    failure_title={
+        "vi": "Không ghi số giấy phép (bắt buộc theo yêu cầu của tỉnh)",
+        "en": "No licence notice (required by the province)",
+    },
+    legal_basis=BASIS_LICENCE,
+)
+def licence(site: PortalArtifacts, ctx: CheckContext) -> list[Finding]:
+    """Licence number, issuer and date, parsed from the footer or the home page.
+
+    A state portal carrying only Đ10 information is exempt (TT 09/2014 Đ2.1.c): a missing
+    licence is `na` unless `licence_required` (the registry or settings, e.g. the 2015
+    Quảng Bình inspection asked for one) makes it `fail`. An old Bộ VH-TT licence (before
+    2008, at most ten years valid under NĐ 72/2013 Đ23.6) is `warn` when one is required.
+    """
+    if (unknown := not_checked(site, "licence")) is not None:
+        return [unknown]
+    required = ctx.options.get("licence_required")
+    required = site.licence_required if required is None else bool(required)
+    found = parse_licence(footer_regions(site), ctx.options)
+    if found is None:
+        status = Status.FAIL if required else Status.NA
+        return [
+            Finding(
+                "licence",
+                status,
+                {
+                    "vi": "Không thấy số giấy phép ở chân trang hoặc trang chủ"
+                    + ("." if required else " (cổng cơ quan nhà nước được miễn cấp phép)."),
+                    "en": "No licence notice in the footer or on the home page"
+                    + ("." if required else " (state portals are exempt)."),
+                },
+                details={"found": False, "required": required},
+            )
+        ]
+    old_suffixes = {
+        s.upper() for s in ctx.options.get("old_suffixes") or DEFAULT_LICENCE["old_suffixes"]
+    }
+    old = found.suffix in old_suffixes
+    status = Status.PASS
+    note_vi = note_en = ""
+    if found.number is None:
+        status = Status.WARN if required else Status.PASS
+        note_vi, note_en = " (dòng giấy phép chưa ghi số)", " (licence line without a number)"
+    elif old:
+        status = Status.WARN if required else Status.PASS
+        note_vi = " (giấy phép cũ của Bộ Văn hóa - Thông tin)"
+        note_en = " (old licence of the former Ministry of Culture and Information)"
+    label = found.number or f"…/{found.kind}-{found.suffix}"
+    return [
+        Finding(
+            "licence",
+            status,
+            {"vi": f"Giấy phép: {label}{note_vi}", "en": f"Licence: {label}{note_en}"},
+            (found.evidence,),
+            {
+                "found": True,
+                "number": found.number,
+                "issuer": found.issuer,
+                "date": found.date,
+                "old": old,
+                "required": required,
+                "where": found.where,
+            },
+        )
+    ]
