@@ -1,0 +1,122 @@
+"""Bodies shared across runs, conditional-request validators, retention, and leases."""
+
+from __future__ import annotations
+
+import threading
+from datetime import timedelta
+
+import sqlalchemy as sa
+from conftest import body_of, make_finding, make_site, sha
+
+from checks.base import Status
+from probe.store import Store
+from probe.store.models import Blob
+
+URL = "http://lethuy.test/"
+
+
+def _blobs(store: Store) -> dict[str, tuple]:
+    with store.session() as s:
+        rows = s.execute(sa.select(Blob.sha256, Blob.created_at, Blob.last_seen_at, Blob.size))
+        return {r.sha256: (r.created_at, r.last_seen_at, r.size) for r in rows}
+
+
+def test_bodies_are_shared_across_runs_and_validators_come_from_the_latest(store: Store) -> None:
+    home, about = body_of("Trang chủ " * 200), body_of("Giới thiệu")
+    first = store.start_run("scheduled", "nd43-2011", 1, {}, 1)
+    store.save_portal(first, make_site(URL, bodies={"": home, "gt": about}, etag='"v1"'), [], 1.0)
+    before = _blobs(store)
+    assert set(before) == {sha(home), sha(about)}
+    assert before[sha(home)][2] == len(home)
+    assert store.load_body(sha(home)) == home
+    assert store.validators_for(URL) == {
+        URL: ('"v1"', "Tue, 24 Nov 2026 10:00:00 GMT", sha(home)),
+        URL + "gt": ('"v1"', "Tue, 24 Nov 2026 10:00:00 GMT", sha(about)),
+    }
+    second = store.start_run("scheduled", "nd43-2011", 1, {}, 1)
+    changed = body_of("Giới thiệu (sửa)")
+    store.save_portal(
+        second, make_site(URL, bodies={"": home, "gt": changed}, etag='"v2"'), [], 1.0
+    )
+    after = _blobs(store)
+    assert set(after) == {sha(home), sha(about), sha(changed)}  # home stored once
+    assert after[sha(home)][0] == before[sha(home)][0]  # same row, not re-created
+    assert after[sha(home)][1] > before[sha(home)][1]  # but seen again
+    assert after[sha(about)][1] == before[sha(about)][1]
+    assert {v[0] for v in store.validators_for(URL).values()} == {'"v2"'}
+    # A failed night does not erase the validators of the last good one.
+    third = store.start_run("scheduled", "nd43-2011", 1, {}, 1)
+    store.save_portal(third, make_site(URL, outcome="timeout"), [], None)
+    assert {v[0] for v in store.validators_for(URL).values()} == {'"v2"'}
+    assert store.validators_for("http://never.test/") == {}
+
+
+def test_a_body_under_a_wrong_key_is_stored_under_its_real_hash(store: Store) -> None:
+    body = body_of("x")
+    site = make_site(URL, bodies={"": body})
+    object.__setattr__(site, "bodies", {"0" * 64: body})
+    store.save_portal(store.start_run("manual", "nd43-2011", 1, {}, 1), site, [], None)
+    assert set(_blobs(store)) == {sha(body)}
+
+
+def test_prune_drops_old_bodies_but_keeps_findings(store: Store) -> None:
+    old, fresh = body_of("cũ"), body_of("mới")
+    run_id = store.start_run("scheduled", "nd43-2011", 1, {}, 2)
+    finding = make_finding("footer.owner", Status.PASS, URL, "Cơ quan chủ quản: UBND huyện")
+    store.save_portal(run_id, make_site(URL, bodies={"": old}, etag='"a"'), [finding], 1.0)
+    last_seen = _blobs(store)[sha(old)][1]
+    store.save_portal(run_id, make_site("http://b.test/", bodies={"": fresh}), [], 1.0)
+    with store.write_session() as s:  # `fresh` was seen 10 days after `old`
+        s.execute(
+            sa.update(Blob)
+            .where(Blob.sha256 == sha(fresh))
+            .values(last_seen_at=last_seen + timedelta(days=10))
+        )
+    assert store.prune_bodies(7, now=last_seen + timedelta(days=10)) == 1
+    assert store.load_body(sha(old)) is None
+    assert store.load_body(sha(fresh)) == fresh
+    assert store.validators_for(URL) == {}  # a 304 would leave nothing to check
+    [result] = [r for r in store.run_results(run_id) if r.portal_url == URL]
+    assert result.findings[0].evidence[0].text == "Cơ quan chủ quản: UBND huyện"
+    assert result.pages[0].content_hash == sha(old)
+    assert store.prune_bodies(7, now=last_seen + timedelta(days=10)) == 0
+    # Seen again after pruning: the body comes back.
+    store.save_portal(
+        store.start_run("manual", "nd43-2011", 1, {}, 1), make_site(URL, bodies={"": old}), [], 1.0
+    )
+    assert store.load_body(sha(old)) == old
+
+
+def test_lease_is_exclusive_renewable_and_taken_over_when_expired(store: Store) -> None:
+    hour = timedelta(hours=1)
+    assert store.acquire_lease("nightly", "host-a:1", hour)
+    assert not store.acquire_lease("nightly", "host-b:2", hour)
+    assert store.acquire_lease("nightly", "host-a:1", hour)  # ours already: renewed
+    assert store.renew_lease("nightly", "host-a:1", hour)
+    assert not store.renew_lease("nightly", "host-b:2", hour)
+    assert not store.release_lease("nightly", "host-b:2")
+    assert store.acquire_lease("other", "host-b:2", hour)  # names are independent
+    # host-a's lease runs out (a TTL in the past stands for a crashed holder) …
+    assert store.acquire_lease("nightly", "host-a:1", timedelta(seconds=-1))
+    assert store.acquire_lease("nightly", "host-b:2", hour)  # … and host-b takes over
+    assert not store.renew_lease("nightly", "host-a:1", hour)
+    assert store.release_lease("nightly", "host-b:2")
+    assert store.acquire_lease("nightly", "host-a:1", hour)
+
+
+def test_racing_for_a_lease_has_exactly_one_winner(store: Store) -> None:
+    holders = [f"worker-{i}" for i in range(8)]
+    start = threading.Barrier(len(holders))
+    won: dict[str, bool] = {}
+
+    def contend(holder: str) -> None:
+        start.wait()
+        won[holder] = store.acquire_lease("nightly", holder, timedelta(hours=1))
+
+    threads = [threading.Thread(target=contend, args=(h,)) for h in holders]
+    for t in threads:
+        t.start()
+    for t in threads:
+        t.join()
+    assert sorted(won) == holders
+    assert sum(won.values()) == 1
