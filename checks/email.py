@@ -1,0 +1,146 @@
+"""Does the agency publish official e-mail addresses, or gmail/yahoo ones?
+
+ND 43/2011 Đ10.1.k/l asks for the *official* ("chính thức") e-mail address; the 2015
+Quảng Bình inspection found agencies giving citizens public-provider mailboxes instead.
+An address counts as published by the agency when it is in a footer, on the home page,
+on a contact/directory page or behind a `mailto:` link; an address quoted inside a news
+article or a Q&A answer (a citizen's gmail) is listed but does not decide the status.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable, Mapping
+from typing import Any
+
+from checks.base import CheckContext, Evidence, Finding, Status, check
+from checks.footer import excerpt, not_checked
+from checks.text import match_key
+from probe.artifacts import Page, PortalArtifacts
+from probe.textparse import find_emails
+
+DEFAULT_OFFICIAL_SUFFIXES = (".gov.vn",)
+DEFAULT_PUBLIC_DOMAINS = (
+    "gmail.com",
+    "googlemail.com",
+    "yahoo.com",
+    "yahoo.com.vn",
+    "ymail.com",
+    "hotmail.com",
+    "outlook.com",
+    "live.com",
+    "msn.com",
+    "icloud.com",
+    "aol.com",
+)
+# Words (match keys) of a contact or directory page's URL or title: not law, navigation.
+DEFAULT_CONTACT_WORDS = ("lien he", "lienhe", "danh ba", "danhba", "contact", "lien lac")
+
+
+def _under(domain: str, parent: str) -> bool:
+    parent = parent.lower().lstrip("@").lstrip(".")
+    return bool(parent) and (domain == parent or domain.endswith("." + parent))
+
+
+def classify(address: str, agency_domains: Iterable[str], options: Mapping[str, Any]) -> str:
+    """`official` (the agency's domains or a government suffix), `public` or `other`."""
+    domain = address.rsplit("@", 1)[-1]
+    if any(_under(domain, d) for d in agency_domains):
+        return "official"
+    suffixes = options.get("official_suffixes") or DEFAULT_OFFICIAL_SUFFIXES
+    if any(domain.endswith(s.lower()) or domain == s.lower().lstrip(".") for s in suffixes):
+        return "official"
+    publics = options.get("public_domains") or DEFAULT_PUBLIC_DOMAINS
+    if any(_under(domain, p) for p in publics):
+        return "public"
+    return "other"
+
+
+def _published_on(page: Page, is_home: bool, contact_words: Iterable[str]) -> set[str]:
+    """Addresses this page publishes as the agency's own (see the module docstring)."""
+    if is_home:
+        return set(page.emails)
+    key = match_key(f"{page.title} {page.final_url.split('//', 1)[-1]}")
+    if any(f" {w} " in key for w in contact_words):
+        return set(page.emails)
+    own = set(find_emails(page.footer_text))
+    # Addresses only behind a mailto: link are not in the visible text at all.
+    visible = set(find_emails(page.text))
+    own |= {a for a in page.emails if a not in visible}
+    return own
+
+
+@check(
+    id="email.public_provider",
+    title={"vi": "Địa chỉ thư điện tử chính thức", "en": "Official e-mail addresses"},
+    failure_title={
+        "vi": "Dùng hộp thư công cộng (gmail, yahoo…) làm địa chỉ liên hệ",
+        "en": "Public-provider mailboxes (gmail, yahoo…) published as contacts",
+    },
+    legal_basis="NĐ 43/2011/NĐ-CP Điều 10 khoản 1 điểm k, l",
+)
+def email_public_provider(site: PortalArtifacts, ctx: CheckContext) -> list[Finding]:
+    """Fail when a published address is on a public provider; na when none is published."""
+    check_id = "email.public_provider"
+    if (unknown := not_checked(site, check_id)) is not None:
+        return [unknown]
+    contact_words = ctx.options.get("contact_words") or DEFAULT_CONTACT_WORDS
+    rows: dict[str, dict[str, Any]] = {}
+    evidence: dict[str, Evidence] = {}
+    for i, page in enumerate(site.pages):
+        url = page.final_url or page.url
+        own = _published_on(page, i == 0, contact_words)
+        for address in page.emails:
+            row = rows.setdefault(
+                address,
+                {
+                    "address": address,
+                    "class": classify(address, site.agency_domains, ctx.options),
+                    "url": url,
+                    "published": False,
+                },
+            )
+            if address in own and not row["published"]:
+                row["published"], row["url"] = True, url
+            if address not in evidence or (address in own and evidence[address].url != url):
+                at = page.text.lower().find(address.split("@")[0])
+                text = excerpt(page.text, at, at + len(address)) if at >= 0 else address
+                evidence[address] = Evidence(url, text)
+    published = [r for r in rows.values() if r["published"]]
+    public = [r for r in published if r["class"] == "public"]
+    details = {"emails": list(rows.values()), "public": [r["address"] for r in public]}
+    if not published:
+        return [
+            Finding(
+                check_id,
+                Status.NA,
+                {
+                    "vi": "Cổng không công bố địa chỉ thư điện tử nào.",
+                    "en": "The portal publishes no e-mail address.",
+                },
+                details=details,
+            )
+        ]
+    if public:
+        shown = ", ".join(r["address"] for r in public)
+        return [
+            Finding(
+                check_id,
+                Status.FAIL,
+                {
+                    "vi": f"Công bố hộp thư công cộng: {shown}.",
+                    "en": f"Public-provider addresses published: {shown}.",
+                },
+                tuple(evidence[r["address"]] for r in public),
+                details,
+            )
+        ]
+    shown = ", ".join(r["address"] for r in published[:3])
+    return [
+        Finding(
+            check_id,
+            Status.PASS,
+            {"vi": f"Địa chỉ thư điện tử: {shown}.", "en": f"E-mail addresses: {shown}."},
+            tuple(evidence[r["address"]] for r in published[:3]),
+            details,
+        )
+    ]
