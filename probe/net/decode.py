@@ -63,12 +63,37 @@ def decode_body(body: bytes, content_type: str) -> tuple[str, str]:
         text = _try(body, name)
         if text is not None:
             return unicodedata.normalize("NFC", text), name
+    try:
+        return unicodedata.normalize("NFC", body.decode("utf-8")), "utf-8"
+    except UnicodeDecodeError:
+        pass
+    vietnamese = _as_windows_1258(body)
+    if vietnamese is not None:
+        return vietnamese, "cp1258"
     best = from_bytes(body[: 256 * 1024]).best()
     if best is not None and best.encoding:
         name = _known(best.encoding) or "utf-8"
         return unicodedata.normalize("NFC", body.decode(name, "replace")), name
     name = candidates[0] if candidates else "utf-8"
     return unicodedata.normalize("NFC", body.decode(name, "replace")), name
+
+
+def _as_windows_1258(body: bytes) -> str | None:
+    """The NFC text if `body` reads as Vietnamese in windows-1258, else None.
+
+    Generic detectors often call short windows-1258 pages cp1250 or cp1252 (the byte
+    ranges overlap); the tell-tale is that tone marks compose onto letters under NFC,
+    leaving Vietnamese letters and few stray combining marks.
+    """
+    text = unicodedata.normalize("NFC", body.decode("cp1258", "replace"))
+    letters = sum(1 for ch in text if ch in _VI_LETTERS or "\u1ea0" <= ch <= "\u1ef9")
+    stray = sum(1 for ch in text if unicodedata.combining(ch))
+    if letters and stray <= letters // 10:
+        return text
+    return None
+
+
+_VI_LETTERS = frozenset("ăĂơƠưƯđĐ")
 
 
 def _meta_charset(head: bytes) -> str:

@@ -76,12 +76,15 @@ class _Decoder:
     def __init__(self, encoding: str, limit: int) -> None:
         self.encoding = encoding
         self.room = limit
+        self.consumed = 0  # compressed bytes actually used, for the expansion ratio
         self._zlib: zlib._Decompress | None = None
         self._brotli = brotli.Decompressor() if encoding == "br" else None
         if encoding in ("gzip", "x-gzip"):
             self._zlib = zlib.decompressobj(16 + zlib.MAX_WBITS)
 
     def feed(self, data: bytes) -> bytes:
+        """Decoded bytes of `data`; `_Overflow` once the output passes the limit."""
+        self.consumed += len(data)
         if self._brotli is not None:
             out = self._brotli.process(data, output_buffer_limit=self.room + 1)
             self.room -= len(out)
@@ -94,6 +97,7 @@ class _Decoder:
         out = self._zlib.decompress(data, self.room + 1)
         self.room -= len(out)
         if self.room < 0 or self._zlib.unconsumed_tail:
+            self.consumed -= len(self._zlib.unconsumed_tail)
             raise _Overflow
         return out
 
@@ -118,11 +122,12 @@ async def _read_body(response: httpx.Response, limit: int) -> tuple[bytes, str, 
             out_total += len(out)
             chunks.append(out)
     except _Overflow:
-        if raw_total and limit / raw_total > _BOMB_RATIO:
+        used = decoder.consumed if decoder is not None else raw_total
+        if limit / max(1, used) > _BOMB_RATIO:
             return (
                 b"",
                 "decompression_bomb",
-                (f"{encoding} body of {raw_total} bytes expands past {limit} bytes"),
+                f"{encoding} body: {used} compressed bytes expand past {limit} bytes",
             )
         return b"", "too_large", f"decoded body larger than {limit} bytes"
     except (zlib.error, brotli.error) as exc:
@@ -162,8 +167,24 @@ def _tls_info(response: httpx.Response) -> TlsInfo | None:
     return TlsInfo(valid=True, not_after=not_after, issuer=name("issuer"), subject=name("subject"))
 
 
+_DEFAULT_MESSAGES = {
+    "connect_timeout": "no connection within the connect timeout",
+    "read_timeout": "the server stopped sending data (read timeout)",
+    "timeout": "the request timed out",
+    "connection_reset": "the connection was reset while reading the response",
+    "connect_error": "the connection was refused or failed",
+}
+
+
 def _classify(exc: BaseException) -> tuple[str, str]:
     """Map a transport exception to (code, message)."""
+    code, text = _code_of(exc)
+    if text == type(exc).__name__ or not text:
+        text = _DEFAULT_MESSAGES.get(code, text or code)
+    return code, text
+
+
+def _code_of(exc: BaseException) -> tuple[str, str]:
     text = str(exc) or type(exc).__name__
     if isinstance(exc, RefusedAddress):
         return exc.code, exc.message
