@@ -2,68 +2,203 @@
 
 Checks never parse HTML; if a check needs something new, it becomes a `Page` field and
 is extracted here, so one parse serves every check and a stored body can be re-checked.
+
+Regions matter to the law: TT 32/2017 Đ16 puts mandated sections in the main menu and the
+owner's identity in the footer, so each link is tagged ``nav`` (inside ``<nav>``,
+``<header>`` or a block whose id/class says menu/nav/navbar/dropdown/topbar/mainmenu),
+``footer`` (``<footer>`` or id/class footer/bottom), ``aside`` or ``body``; and
+``main_text`` is the text outside those blocks, so a footer line is not mistaken for an
+article and an article mention is not mistaken for a menu.
 """
 
 from __future__ import annotations
 
-import re
 import unicodedata
+from datetime import date
 from typing import Any
-from urllib.parse import urljoin
 
-from selectolax.lexbor import LexborHTMLParser
+from selectolax.lexbor import LexborHTMLParser, LexborNode
 
-from probe.artifacts import Link, Page
+from probe.artifacts import DateMention, Form, Link, Page
+from probe.textparse import find_dates, find_emails
 
-_WS = re.compile(r"\s+")
-_DOC_EXT = (".pdf", ".doc", ".docx", ".xls", ".xlsx", ".ppt", ".pptx", ".zip", ".rar", ".7z")
+MAX_LINKS = 2000
+MAX_DATES = 500
+_INVISIBLE = dict.fromkeys(map(ord, "\u200b\u200c\u200d\u2060\ufeff\u00ad"))
+# Later regions win for a link inside two blocks: a menu inside the footer is footer.
+_REGIONS = (
+    ("aside", "aside, [id*=sidebar], [class*=sidebar]"),
+    (
+        "nav",
+        "nav, header, [role=navigation], [id*=menu], [class*=menu], [id*=nav], [class*=nav],"
+        " [class*=dropdown], [id*=topbar], [class*=topbar]",
+    ),
+    ("footer", "footer, [id*=footer], [class*=footer], [id*=bottom], [class*=bottom]"),
+)
+_FOOTER_WORDS = ("bản quyền", "©", "copyright", "chịu trách nhiệm", "địa chỉ", "điện thoại")
 
 
 def _clean(text: str | None) -> str:
+    """NFC, invisible characters dropped, whitespace folded (as `checks.text.normalize`)."""
     if not text:
         return ""
-    return unicodedata.normalize("NFC", _WS.sub(" ", text).strip())
+    if not text.isascii():
+        text = unicodedata.normalize("NFC", text.translate(_INVISIBLE))
+    return " ".join(text.split())
 
 
-def _absolute(href: str, base: str) -> str | None:
-    href = href.strip()
-    if not href or href.startswith(("#", "javascript:", "mailto:", "tel:", "data:")):
-        return None
-    url = href if href.startswith(("http://", "https://")) else urljoin(base, href)
-    url = url.split("#", 1)[0]
-    return url if url.startswith(("http://", "https://")) else None
+def _attr(node: LexborNode, name: str) -> str:
+    value = node.attributes.get(name)
+    return value if isinstance(value, str) else ""
 
 
 def parse_page(html: str, *, url: str, final_url: str, status: int, **fetch_fields: Any) -> Page:
-    """Parse `html` fetched from `final_url` into an immutable `Page`."""
+    """Parse `html` fetched from `final_url` into an immutable `Page` (one parse)."""
+    # Imported here: probe.net's package __init__ imports the crawler, which imports us.
+    from probe.net.canon import canonical
+
     tree = LexborHTMLParser(html)
-    title_node = tree.css_first("title")
-    links: list[Link] = []
-    for a in tree.css("a[href]"):
-        target = _absolute(a.attributes.get("href") or "", final_url)
-        if target is None:
-            continue
-        img = a.css_first("img")
-        links.append(
-            Link(
-                url=target,
-                text=_clean(a.text()),
-                title=_clean(a.attributes.get("title")),
-                alt=_clean(img.attributes.get("alt")) if img is not None else "",
-                is_document=target.lower().endswith(_DOC_EXT),
-            )
-        )
-    body = tree.body
-    for node in tree.css("script, style, noscript"):
+    for node in tree.css("script, style, noscript, template"):
         node.decompose()
+    base = final_url or url
+    base_node = tree.css_first("base[href]")
+    if base_node is not None:
+        base = canonical(_attr(base_node, "href"), base) or base
+
+    region_of: dict[int, str] = {}
+    roots: list[tuple[str, LexborNode]] = []
+    for region, selector in _REGIONS:
+        for root in tree.css(selector):
+            roots.append((region, root))
+            for a in root.css("a[href]"):
+                region_of[a.mem_id] = region
+
+    links, mailtos = _links(tree, base, region_of)
+    title_node = tree.css_first("title")
+    forms = tuple(_form(f, base) for f in tree.css("form"))
+    meta = tuple(_meta(tree))
+    headings = tuple(h for n in tree.css("h1, h2, h3") if (h := _clean(n.text(separator=" "))))
+    times = _time_dates(tree)
+
+    body = tree.body
     text = _clean(body.text(separator=" ")) if body is not None else ""
+    footer_text = " ".join(
+        t for region, root in roots if region == "footer" if (t := _clean(root.text(separator=" ")))
+    )
+    if not footer_text and body is not None:
+        footer_text = _footer_fallback(body)
+    for _region, root in roots:
+        root.decompose()
+    main_text = _clean(body.text(separator=" ")) if body is not None else ""
+
+    dates = tuple((*times, *find_dates(text))[:MAX_DATES])
     return Page(
         url=url,
         final_url=final_url,
         status=status,
         title=_clean(title_node.text()) if title_node is not None else "",
         text=text,
-        main_text=text,
+        main_text=main_text,
+        footer_text=footer_text,
         links=tuple(links),
+        forms=forms,
+        emails=tuple(find_emails(text, mailtos)),
+        dates=dates,
+        meta=meta,
+        headings=headings,
         **fetch_fields,
     )
+
+
+def _links(
+    tree: LexborHTMLParser, base: str, region_of: dict[int, str]
+) -> tuple[list[Link], list[str]]:
+    from probe.net.canon import canonical, is_document
+
+    links: list[Link] = []
+    mailtos: list[str] = []
+    for a in tree.css("a[href]"):
+        href = _attr(a, "href")
+        if href[:7].lower() == "mailto:":
+            mailtos.append(href)
+            continue
+        target = canonical(href, base)
+        if target is None:
+            continue
+        img = a.css_first("img")
+        links.append(
+            Link(
+                url=target,
+                text=_clean(a.text(separator=" ")),
+                title=_clean(_attr(a, "title")),
+                alt=_clean(_attr(img, "alt") or _attr(img, "title")) if img is not None else "",
+                region=region_of.get(a.mem_id, "body"),
+                is_document=is_document(target),
+            )
+        )
+        if len(links) >= MAX_LINKS:
+            break
+    return links, mailtos
+
+
+def _form(node: LexborNode, base: str) -> Form:
+    """A form's target, field names and the words a reader sees on it."""
+    from probe.net.canon import canonical
+
+    names: list[str] = []
+    words: list[str] = []
+    has_file = False
+    for field in node.css("input, select, textarea, button"):
+        name = _attr(field, "name") or _attr(field, "id")
+        kind = _attr(field, "type").lower()
+        if name and field.tag != "button":
+            names.append(name)
+        has_file = has_file or kind == "file"
+        for attr in ("placeholder", "title", "aria-label"):
+            if v := _attr(field, attr):
+                words.append(v)
+        if kind in ("submit", "button") and (v := _attr(field, "value")):
+            words.append(v)
+        if field.tag == "button":
+            words.append(field.text(separator=" "))
+    words.extend(label.text(separator=" ") for label in node.css("label"))
+    action = _attr(node, "action")
+    return Form(
+        action=(canonical(action, base) or action) if action else base,
+        method=(_attr(node, "method") or "get").lower(),
+        fields=tuple(names),
+        has_file_input=has_file,
+        text=_clean(" ".join(words))[:500],
+    )
+
+
+def _meta(tree: LexborHTMLParser) -> list[tuple[str, str]]:
+    out: list[tuple[str, str]] = []
+    for node in tree.css("meta[content]"):
+        name = _attr(node, "name") or _attr(node, "property") or _attr(node, "http-equiv")
+        if name:
+            out.append((name, _clean(_attr(node, "content"))))
+    return out
+
+
+def _time_dates(tree: LexborHTMLParser) -> list[DateMention]:
+    out: list[DateMention] = []
+    for node in tree.css("time[datetime]"):
+        raw = _attr(node, "datetime")[:10]
+        try:
+            value = date.fromisoformat(raw)
+        except ValueError:
+            continue
+        out.append(DateMention(value, _clean(node.text()) or raw, "time"))
+    return out
+
+
+def _footer_fallback(body: LexborNode) -> str:
+    """Without a footer element, the last block that reads like one (©, địa chỉ …)."""
+    blocks = [n for n in body.iter() if n.tag in ("div", "table", "section", "p", "center")]
+    for node in reversed(blocks[-4:]):
+        text = _clean(node.text(separator=" "))
+        low = text.lower()
+        if text and any(w in low for w in _FOOTER_WORDS):
+            return text
+    return ""

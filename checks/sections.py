@@ -1,0 +1,330 @@
+"""``section.<id>``: is each mandated section reachable where the law says it must be?
+
+TT 32/2017 Đ16.2 puts the ND 43 Chương II items "on the home page or in the main menu",
+so a section is looked for in the links of the home page and in the navigation links of
+every crawled page: in the visible text, the ``title``, the ``alt`` of an image link and
+the URL itself (path slugs such as ``/thu-tuc-hanh-chinh``, ``ThuTucHanhChinh.aspx``,
+``/web/guest/tthc``, and hosts such as ``dichvucong.<tinh>.gov.vn``). A phrase inside
+an article headline is not a section, so outside the menus only short, menu-like labels
+and slugs count.
+
+Outcome per section: ``pass`` when a link leads to a page that answered 2xx with real
+content (or leaves the site: off-site targets are outside the crawl, and linking out to
+the province's service or document portal is how integration is done); ``warn`` when the
+link exists but its target is broken, empty or a login wall; ``unknown`` when the target
+could not be fetched (robots, crawl bounds, timeout); ``fail`` only when no such link
+exists in anything that was crawled. Recognition words and false-friend boundaries live
+in the ruleset, not here.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from urllib.parse import urlsplit
+
+from checks.base import CheckContext, Evidence, Finding, Status, check
+from checks.ruleset import Section
+from checks.text import compact, match_key, slug_words
+from probe.artifacts import Link, Page, PortalArtifacts
+
+# Outside the menus a label may exceed its phrase by this many words and still be a
+# section link rather than a headline; a slug segment by SLUG_SLACK words.
+LABEL_SLACK = 5
+SLUG_SLACK = 3
+MIN_CONTENT_CHARS = 80  # visible main text below this is an empty page
+MAX_CANDIDATES = 12
+_LOGIN_FIELDS = ("password", "passwd", "matkhau", "mat_khau", "pwd")
+_LOGIN_URL = ("login", "dang-nhap", "dangnhap", "signin", "sign-in", "/auth")
+_RANK = {Status.PASS: 0, Status.UNKNOWN: 1, Status.WARN: 2}
+
+
+@dataclass(frozen=True)
+class _Match:
+    link: Link
+    page: Page
+    how: str  # "text", "title", "alt", "slug", "host"
+    matched: str  # the label or URL segment that matched
+
+
+@dataclass(frozen=True)
+class _Target:
+    status: Status
+    code: str  # "ok", "external", "document", "http_404", "empty", "login", "robots", …
+    http_status: int = 0
+
+
+@check(
+    id="section",
+    title={"vi": "Các mục thông tin bắt buộc", "en": "Mandated sections"},
+    failure_title={
+        "vi": "Thiếu mục thông tin bắt buộc trên trang chủ / trình đơn chính",
+        "en": "Mandated section missing from the home page / main menu",
+    },
+    legal_basis="NĐ 43/2011/NĐ-CP Điều 10; NĐ 42/2022/NĐ-CP Điều 4; TT 32/2017/TT-BTTTT Điều 16",
+)
+def check_sections(site: PortalArtifacts, ctx: CheckContext) -> list[Finding]:
+    """One finding per section of the ruleset that applies to this agency and date."""
+    ruleset = ctx.ruleset
+    sections = ruleset.sections_for(site.agency_level, site.now.date())
+    home = site.home
+    if home is None:
+        return [_no_home(s) for s in sections]
+    places = _places(site)
+    out: list[Finding] = []
+    for section in sections:
+        if section.kind == "search":
+            out.append(_search(section, site, home, places))
+        else:
+            out.append(_link_section(section, site, places))
+    return out
+
+
+def _places(site: PortalArtifacts) -> list[tuple[Link, Page]]:
+    """Home-page links, then the navigation links of every other crawled page, unique."""
+    seen: set[str] = set()
+    out: list[tuple[Link, Page]] = []
+    home = site.pages[0]
+    for link in home.links:
+        if link.url not in seen:
+            seen.add(link.url)
+            out.append((link, home))
+    for page in site.pages[1:]:
+        for link in page.links:
+            if link.region == "nav" and link.url not in seen:
+                seen.add(link.url)
+                out.append((link, page))
+    return out
+
+
+def _link_section(
+    section: Section, site: PortalArtifacts, places: list[tuple[Link, Page]]
+) -> Finding:
+    matches = [m for link, page in places if (m := _match(section, link, page)) is not None]
+    if section.kind == "sitemap":
+        matches.extend(_sitemap_files(site))
+    if not matches:
+        return _missing(section, site)
+    matches.sort(key=lambda m: (m.link.region != "nav", m.how in ("slug", "host")))
+    best: tuple[_Match, _Target] | None = None
+    for m in matches[:MAX_CANDIDATES]:
+        target = _target(site, m.link)
+        if best is None or _RANK[target.status] < _RANK[best[1].status]:
+            best = (m, target)
+        if target.status is Status.PASS:
+            break
+    assert best is not None
+    return _found(section, *best)
+
+
+def _match(section: Section, link: Link, page: Page) -> _Match | None:
+    """How `link` names `section`, if it does (first by its words, then by its URL)."""
+    in_menu = link.region == "nav"
+    for how, label in (("text", link.text), ("title", link.title), ("alt", link.alt)):
+        if not label:
+            continue
+        key = match_key(label)
+        if any(ex in key for ex in section.exclude_keys):
+            continue
+        for pk in section.label_keys:
+            if pk in key and (in_menu or _words(key) <= _words(pk) + LABEL_SLACK):
+                return _Match(link, page, how, label)
+    parts = urlsplit(link.url)
+    host = parts.hostname or ""
+    if section.host_words and host:
+        first = compact(host.removeprefix("www.").split(".", 1)[0])
+        if first in section.host_words:
+            return _Match(link, page, "host", host)
+    for seg in _segments(parts.path, parts.query):
+        words = slug_words(seg)
+        if any(ex in words for ex in section.exclude_keys):
+            continue
+        if compact(seg) in section.slug_compacts:
+            return _Match(link, page, "slug", seg)
+        for pk in section.slug_keys:
+            if pk in words and (in_menu or _words(words) <= _words(pk) + SLUG_SLACK):
+                return _Match(link, page, "slug", seg)
+    return None
+
+
+def _segments(path: str, query: str) -> list[str]:
+    segs = [s for s in path.split("/") if s and s not in ("web", "guest", "-", "Pages")]
+    for pair in query.split("&") if query else ():
+        value = pair.partition("=")[2]
+        if value and not value.isdigit():
+            segs.append(value)
+    return segs
+
+
+def _words(key: str) -> int:
+    return key.count(" ") - 1
+
+
+def _sitemap_files(site: PortalArtifacts) -> list[_Match]:
+    """A sitemap.xml seen as a link or fetched page also satisfies TT 32 Đ16.4.b."""
+    home = site.pages[0]
+    out: list[_Match] = []
+    for link in (*site.document_links, *home.links):
+        if urlsplit(link.url).path.lower().endswith("sitemap.xml"):
+            out.append(_Match(link, home, "slug", "sitemap.xml"))
+    for page in site.pages:
+        if urlsplit(page.final_url).path.lower().endswith("sitemap.xml"):
+            out.append(_Match(Link(url=page.url, text="sitemap.xml"), home, "slug", "sitemap.xml"))
+    return out
+
+
+def _same_site(url: str, site: PortalArtifacts) -> bool:
+    host = (urlsplit(url).hostname or "").removeprefix("www.")
+    roots = {(urlsplit(u).hostname or "").removeprefix("www.") for u in (site.url, site.final_url)}
+    return host in roots
+
+
+def _target(site: PortalArtifacts, link: Link) -> _Target:
+    """What became of the page a section link points to."""
+    url = link.url
+    page = site.page_for(url)
+    if page is not None:
+        return _judge_page(page)
+    failure = site.failure_for(url)
+    if failure is not None:
+        if failure.code == "http_status" and failure.status >= 400:
+            return _Target(Status.WARN, f"http_{failure.status}", failure.status)
+        return _Target(Status.UNKNOWN, failure.code, failure.status)
+    if link.is_document:
+        return _Target(Status.PASS, "document")
+    if not _same_site(url, site):
+        return _Target(Status.PASS, "external")
+    if site.robots is not None and url in site.robots.disallowed:
+        return _Target(Status.UNKNOWN, "robots")
+    return _Target(Status.UNKNOWN, "not_fetched")
+
+
+def _judge_page(page: Page) -> _Target:
+    if page.status >= 400:
+        return _Target(Status.WARN, f"http_{page.status}", page.status)
+    if not 200 <= page.status < 300:
+        return _Target(Status.UNKNOWN, f"http_{page.status}", page.status)
+    login_form = any(
+        any(p in f.lower() for p in _LOGIN_FIELDS for f in form.fields) for form in page.forms
+    )
+    final = page.final_url.lower()
+    if (login_form or any(p in final for p in _LOGIN_URL)) and len(page.main_text) < 600:
+        return _Target(Status.WARN, "login", page.status)
+    if len(page.main_text or page.text) < MIN_CONTENT_CHARS:
+        return _Target(Status.WARN, "empty", page.status)
+    return _Target(Status.PASS, "ok", page.status)
+
+
+def _search(
+    section: Section, site: PortalArtifacts, home: Page, places: list[tuple[Link, Page]]
+) -> Finding:
+    """A search box on the home page (ND 43 Đ15.1.a), or a menu link to a search page."""
+    for form in home.forms:
+        fields = {f.lower() for f in form.fields}
+        named = fields & section.field_names
+        key = match_key(f"{form.text} {form.action}")
+        worded = next((pk for pk in section.label_keys if pk in key), None)
+        if named or worded:
+            what = ", ".join(sorted(named)) if named else worded.strip()  # type: ignore[union-attr]
+            return _finding(
+                section,
+                Status.PASS,
+                {
+                    "vi": f"Có ô tìm kiếm trên trang chủ ({what}).",
+                    "en": f"The home page has a search box ({what}).",
+                },
+                (Evidence(home.final_url, f"form action={form.action} fields={what}"),),
+                {"found": True, "match": "form", "action": form.action},
+            )
+    link_finding = _link_section(section, site, places)
+    if link_finding.status is not Status.FAIL:
+        return link_finding
+    return _missing(section, site)
+
+
+def _found(section: Section, m: _Match, target: _Target) -> Finding:
+    name = section.label["vi"]
+    shown = m.matched if m.how not in ("slug", "host") else m.link.url
+    where = {"text": "chữ", "title": "title", "alt": "alt ảnh", "slug": "URL", "host": "tên miền"}
+    if target.status is Status.PASS:
+        note = {"external": " (trang ngoài cổng, không tải)", "document": " (tệp văn bản)"}
+        msg = {
+            "vi": f"Có mục «{name}»: liên kết «{shown}»{note.get(target.code, '')}.",
+            "en": f"Section «{section.label['en']}» found: link «{shown}» ({target.code}).",
+        }
+    elif target.status is Status.WARN:
+        why = {"login": "yêu cầu đăng nhập", "empty": "trang trống"}.get(
+            target.code, f"lỗi {target.http_status or target.code}"
+        )
+        msg = {
+            "vi": f"Có liên kết «{shown}» tới mục «{name}» nhưng trang đích {why}.",
+            "en": f"Link «{shown}» to «{section.label['en']}» exists but its target is "
+            f"{target.code}.",
+        }
+    else:
+        msg = {
+            "vi": f"Có liên kết «{shown}» tới mục «{name}» nhưng không tải được trang đích "
+            f"({target.code}).",
+            "en": f"Link «{shown}» to «{section.label['en']}» exists but its target could not "
+            f"be fetched ({target.code}).",
+        }
+    status_text = str(target.http_status) if target.http_status else target.code
+    evidence = (
+        Evidence(m.page.final_url, f"{shown} [{where[m.how]}]"),
+        Evidence(m.link.url, f"→ {status_text}"),
+    )
+    details = {
+        "found": True,
+        "match": m.how,
+        "matched": m.matched,
+        "region": m.link.region,
+        "page": m.page.final_url,
+        "target": m.link.url,
+        "target_status": target.http_status or target.code,
+    }
+    if target.status is Status.UNKNOWN:
+        details["reason"] = target.code
+    return _finding(section, target.status, msg, evidence, details)
+
+
+def _missing(section: Section, site: PortalArtifacts) -> Finding:
+    kind = "khuyến nghị" if not section.required else "bắt buộc"
+    pages = len(site.pages)
+    return _finding(
+        section,
+        Status.FAIL,
+        {
+            "vi": f"Không thấy mục «{section.label['vi']}» ({kind}) trên trang chủ hay trình "
+            f"đơn chính ({pages} trang đã xem).",
+            "en": f"No «{section.label['en']}» section on the home page or main menu "
+            f"({pages} pages seen).",
+        },
+        (Evidence(site.pages[0].final_url, "(không tìm thấy / not found)"),),
+        {"found": False, "pages_seen": pages},
+    )
+
+
+def _no_home(section: Section) -> Finding:
+    return _finding(
+        section,
+        Status.UNKNOWN,
+        {"vi": "Không có trang chủ để kiểm tra.", "en": "No home page to check."},
+        (),
+        {"reason": "no_home_page"},
+    )
+
+
+def _finding(
+    section: Section,
+    status: Status,
+    message: dict[str, str],
+    evidence: tuple[Evidence, ...],
+    details: dict[str, object],
+) -> Finding:
+    details = {
+        **details,
+        "section": section.id,
+        "legal_basis": section.legal_basis,
+        "required": section.required,
+        "verified": section.verified,
+    }
+    return Finding(section.check_id, status, message, evidence, details, section.weight)
