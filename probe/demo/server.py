@@ -183,6 +183,8 @@ def _find_file(site: Site, path: str) -> Path | None:
 
 def _wrap(site: Site, text: str) -> str:
     """Pour a page fragment into the portal's layout; whole documents pass through."""
+    if not text.strip():  # an empty page stays empty, as a CMS with a blank article serves it
+        return ""
     head = text.lstrip()[:20].lower()
     if not site.layout or head.startswith(("<!doctype", "<html", "<?xml")):
         return text
