@@ -26,6 +26,7 @@ from sqlalchemy.engine import URL, make_url
 from probe.errors import DatabaseError
 from probe.store.repo import WRITE_OPTION, Store
 
+SUPPORTED_BACKENDS = frozenset({"sqlite", "postgresql"})
 MIGRATIONS_DIR = Path(__file__).resolve().parent / "migrations"
 SQLITE_BUSY_TIMEOUT_MS = 30_000
 PG_CONNECT_TIMEOUT_S = 10
@@ -43,6 +44,8 @@ def open_store(url: str, *, upgrade: bool = True) -> Store:
     """
     parsed = normalize_url(url)
     shown = mask_url(parsed)
+    if parsed.get_backend_name() not in SUPPORTED_BACKENDS:
+        raise DatabaseError(f"database {shown}: probe supports SQLite and PostgreSQL only")
     try:
         engine = build_engine(parsed)
     except (OSError, sqlalchemy.exc.ArgumentError, ImportError) as exc:

@@ -50,6 +50,8 @@ def test_url_forms() -> None:
     assert (plain.drivername, plain.database) == ("sqlite", "/var/lib/probe/probe.sqlite")
     with pytest.raises(DatabaseError, match="empty database URL"):
         normalize_url("  ")
+    with pytest.raises(DatabaseError, match=r"mysql://u:\*\*\*@h/d: probe supports SQLite"):
+        open_store("mysql://u:pw@h/d")
 
 
 def test_sqlite_pragmas_and_parent_directories(tmp_path: Path) -> None:
