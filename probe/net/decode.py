@@ -16,7 +16,7 @@ import unicodedata
 from charset_normalizer import from_bytes
 
 _META_CHARSET = re.compile(rb"""<meta[^>]+charset\s*=\s*["']?\s*([A-Za-z0-9_.:-]+)""", re.I)
-_MAX_REPLACEMENT_RATIO = 0.001  # more than 1 in 1000 characters: the declaration is wrong
+_MAX_REPLACEMENT_RATIO = 0.005  # more than 1 in 200 characters: the declaration is wrong
 
 
 def charset_from_content_type(content_type: str) -> str:
@@ -42,7 +42,7 @@ def _try(body: bytes, charset: str) -> str | None:
     """Decode with `charset` if it fits: few replacement characters, no failure."""
     text = body.decode(charset, errors="replace")
     bad = text.count("\ufffd")
-    if bad and bad > max(1, len(text) * _MAX_REPLACEMENT_RATIO):
+    if bad > max(8, len(text) * _MAX_REPLACEMENT_RATIO):
         return None
     return text
 

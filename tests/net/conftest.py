@@ -2,21 +2,12 @@
 
 from __future__ import annotations
 
-import asyncio
 from collections.abc import Iterator
-from datetime import UTC, datetime
-from typing import Any
 
 import pytest
+from net_faults import FaultServer
 
-from probe.artifacts import PortalArtifacts
-from probe.net.client import build_client
-from probe.net.crawl import crawl_portal
-from probe.net.fetch import FetchResult, fetch
 from probe.settings import ConnectTo, Settings
-from tests.net.faultserver import FaultServer
-
-NOW = datetime(2026, 11, 25, 2, 0, tzinfo=UTC)
 
 
 @pytest.fixture(scope="session")
@@ -47,23 +38,3 @@ def settings(server: FaultServer) -> Settings:
         max_body_bytes=1024 * 1024,
         extra={"retry_backoff": "0.01"},
     )
-
-
-def run_fetch(settings: Settings, url: str, **kwargs: Any) -> FetchResult:
-    async def go() -> FetchResult:
-        async with build_client(settings) as client:
-            kwargs.setdefault("backoff", 0.01)
-            return await fetch(client, url, settings=settings, **kwargs)
-
-    return asyncio.run(go())
-
-
-def run_crawl(settings: Settings, url: str, **kwargs: Any) -> PortalArtifacts:
-    async def go() -> PortalArtifacts:
-        async with build_client(settings) as client:
-            return await crawl_portal(
-                client, url, agency_id="a", agency_level="district", settings=settings,
-                now=NOW, **kwargs,
-            )  # fmt: skip
-
-    return asyncio.run(go())

@@ -18,12 +18,21 @@ import unicodedata
 import zlib
 from collections import Counter
 from collections.abc import Awaitable, Callable
+from datetime import UTC, datetime
+from typing import Any
 
 import brotli
+
+from probe.artifacts import PortalArtifacts
+from probe.net.client import build_client
+from probe.net.crawl import crawl_portal
+from probe.net.fetch import FetchResult, fetch
+from probe.settings import Settings
 
 BOMB_EXPANDED = 64 * 1024 * 1024
 CHUNK = 64 * 1024
 
+NOW = datetime(2026, 11, 25, 2, 0, tzinfo=UTC)
 Writer = asyncio.StreamWriter
 Handler = Callable[[Writer, str, dict[str, str]], Awaitable[None]]
 
@@ -249,6 +258,9 @@ class FaultServer:
         n = 0 if target == "/" else int(target.strip("/"))
         await self.send(w, 301, extra=(("Location", f"/{n + 1}"),))
 
+    async def h_redirect_metadata(self, w: Writer, target: str, headers: dict[str, str]) -> None:
+        await self.send(w, 302, extra=(("Location", "http://169.254.169.254/latest/"),))
+
     async def h_chain3(self, w: Writer, target: str, headers: dict[str, str]) -> None:
         if target in ("/", "/1", "/2"):
             n = 0 if target == "/" else int(target.strip("/"))
@@ -342,3 +354,23 @@ class FaultServer:
 
     async def robots_robots_delay(self, w: Writer, target: str, headers: dict[str, str]) -> None:
         await self.send(w, 200, b"User-agent: *\nCrawl-delay: 999\n", ctype="text/plain")
+
+
+def run_fetch(settings: Settings, url: str, **kwargs: Any) -> FetchResult:
+    async def go() -> FetchResult:
+        async with build_client(settings) as client:
+            kwargs.setdefault("backoff", 0.01)
+            return await fetch(client, url, settings=settings, **kwargs)
+
+    return asyncio.run(go())
+
+
+def run_crawl(settings: Settings, url: str, **kwargs: Any) -> PortalArtifacts:
+    async def go() -> PortalArtifacts:
+        async with build_client(settings) as client:
+            return await crawl_portal(
+                client, url, agency_id="a", agency_level="district", settings=settings,
+                now=NOW, **kwargs,
+            )  # fmt: skip
+
+    return asyncio.run(go())
