@@ -50,7 +50,7 @@ DEFAULT_PATTERNS: Mapping[str, Sequence[str]] = {
     "responsible_person": [
         r"(?:Ng[ưu][ờo]i\s*)?ch[ịi]u\s*tr[áa]ch\s*nhi[ệe]m(?:\s*(?:ch[íi]nh|n[ộo]i\s*dung|"
         r"xu[ấa]t\s*b[ảa]n|qu[ảa]n\s*l[ýy]\s*n[ộo]i\s*dung))?\s*:?\s*([^\n<]{3,120})",
-        r"Tr[ưu][ởo]ng\s*[Bb]an\s*[Bb]i[êe]n\s*t[ậa]p\s*:?\s*([^\n<]{3,120})",
+        r"Tr[ưu][ởo]ng\s*[Bb]an\s*(?:[Bb]an\s*)?[Bb]i[êe]n\s*t[ậa]p\s*:?\s*([^\n<]{3,120})",
         r"T[ổo]ng\s*(?:bi[êe]n\s*t[ậa]p|gi[áa]m\s*[đd][ốo]c)\s*:\s*([^\n<]{3,120})",
     ],
     "address": [r"(?:[ĐD][ịi]a\s*ch[ỉi]|Tr[ụu]\s*s[ởo])\s*:\s*([^\n<]{5,200})"],
@@ -218,9 +218,11 @@ def _field_finding(
         return [unknown]
     regions = footer_regions(site)
     vi, en = FIELD_TITLES[field]
-    found = find_field(field, compile_patterns(ctx.options.get("patterns") or default), regions)
+    key = "responsible_patterns" if field == "responsible_person" else f"{field}_patterns"
+    patterns = ctx.options.get(key) or ctx.options.get("patterns") or default
+    found = find_field(field, compile_patterns(patterns), regions)
     if found is None and field == "owner":
-        names = ctx.options.get("name_patterns") or DEFAULT_OWNER_NAME_PATTERNS
+        names = ctx.options.get("owner_name_patterns") or DEFAULT_OWNER_NAME_PATTERNS
         found = _unlabelled_name(compile_patterns(names), regions)
     if found is None:
         return [
