@@ -31,7 +31,7 @@ from probe.artifacts import Link, Page, PortalArtifacts
 # section link rather than a headline; a slug segment by SLUG_SLACK words.
 LABEL_SLACK = 5
 SLUG_SLACK = 3
-MIN_CONTENT_CHARS = 80  # visible main text below this is an empty page
+MIN_CONTENT_CHARS = 40  # visible main text below this is an empty page
 MAX_CANDIDATES = 12
 _LOGIN_FIELDS = ("password", "passwd", "matkhau", "mat_khau", "pwd")
 _LOGIN_URL = ("login", "dang-nhap", "dangnhap", "signin", "sign-in", "/auth")
