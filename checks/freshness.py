@@ -77,12 +77,23 @@ def _usable(
             future += 1
             continue
         fetched = page.fetched_at.date() if page.fetched_at else today
-        if _CLOCK.search(fold(mention.text)) or (
-            mention.value in on_all and mention.value in (today, fetched)
-        ):
+        if _is_clock(mention) or (mention.value in on_all and mention.value in (today, fetched)):
             continue
         kept.append((page, mention))
     return kept, future
+
+
+def _is_clock(mention: DateMention) -> bool:
+    """Is the date introduced as "today" ("Hôm nay: Thứ Hai, 25/11/2024")?
+
+    Only the words just before the date count: the snippet also shows neighbouring
+    items, and a news date next to the header clock is still a news date.
+    """
+    folded = fold(mention.text)
+    v = mention.value
+    where = re.search(rf"0?{v.day}\D{{1,10}}0?{v.month}\D{{1,10}}{v.year}", folded)
+    before = folded[: where.start()] if where else folded
+    return _CLOCK.search(before[-30:]) is not None
 
 
 @check(
