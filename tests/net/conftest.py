@@ -5,9 +5,9 @@ from __future__ import annotations
 from collections.abc import Iterator
 
 import pytest
-from net_faults import FaultServer
 
 from probe.settings import ConnectTo, Settings
+from tests.net.net_faults import FaultServer
 
 
 @pytest.fixture(scope="session")

@@ -4,9 +4,8 @@ from __future__ import annotations
 
 import unicodedata
 
-from net_faults import to_cp1258
-
 from probe.net.decode import charset_from_content_type, decode_body
+from tests.net.net_faults import to_cp1258
 
 TEXT = "Giới thiệu chung về Sở Thông tin và Truyền thông tỉnh Quảng Bình"
 

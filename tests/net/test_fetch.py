@@ -6,9 +6,9 @@ import time
 import tracemalloc
 
 import pytest
-from net_faults import FaultServer, run_fetch
 
 from probe.settings import Settings
+from tests.net.net_faults import FaultServer, run_fetch
 
 MiB = 1024 * 1024
 

@@ -8,10 +8,10 @@ import ipaddress
 import pytest
 from hypothesis import given
 from hypothesis import strategies as st
-from net_faults import FaultServer, run_crawl, run_fetch
 
 from probe.net.guard import AddressPolicy, RefusedAddress, classify, parse_ip, resolve_checked
 from probe.settings import ConnectTo, Settings
+from tests.net.net_faults import FaultServer, run_crawl, run_fetch
 
 STRICT = AddressPolicy(allow_private=False)
 LAX = AddressPolicy(allow_private=True)
