@@ -297,6 +297,11 @@ def demo(ruleset: str | None, lang: str, db: str | None, output: Path | None) ->
     return code
 
 
+from probe.commands.schedule import add_commands  # noqa: E402
+
+add_commands(cli, crawl_options)
+
+
 def main(argv: list[str] | None = None) -> int:
     """Entry point: run the CLI and turn every error into a one-line message and exit code."""
     args = sys.argv[1:] if argv is None else argv
