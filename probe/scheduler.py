@@ -39,7 +39,7 @@ from apscheduler.triggers.cron import CronTrigger
 from sqlalchemy import Engine, inspect
 
 from probe.errors import InputError
-from probe.registry import Agency, Registry, load_registry
+from probe.registry import Agency, Registry, Target, load_registry
 from probe.settings import Settings
 
 log = logging.getLogger("probe.schedule")
@@ -213,10 +213,8 @@ class JobRunner:
             if kept is False:
                 log.error("lease lost while running", extra={"lease": lease})
 
-    def _targets(self, kind: str, agency_id: str | None) -> list[Any]:
+    def _targets(self, kind: str, agency_id: str | None) -> list[Target]:
         """Read the registry again at every fire, so nightly edits need no restart."""
-        from probe.runner import Target
-
         registry = load_registry(self.settings.registry_path)
         if kind == "nightly":
             chosen: Sequence[Agency] = [a for a in registry.active if a.id not in self.own_schedule]
@@ -334,7 +332,7 @@ def sync_jobs(scheduler: AsyncIOScheduler, plan: Sequence[PlannedJob]) -> None:
         if stored.id not in wanted:
             scheduler.remove_job(stored.id)
     for job in plan:
-        options = {"args": (job.kind, job.agency_id), "name": job.id}
+        options = {"args": (job.kind, job.agency_id), "name": job.cron}
         stored = scheduler.get_job(job.id)
         if stored is None:
             try:
@@ -356,7 +354,9 @@ class JobInfo:
     id: str
     kind: str
     agency_id: str | None
-    trigger: str
+    cron: str  # as the operator wrote it
+    timezone: str
+    trigger: str  # APScheduler's reading of it
     next_run_time: datetime | None
 
 
@@ -368,7 +368,11 @@ def stored_jobs(engine: Engine) -> list[JobInfo]:
     out = []
     for job in jobstore.get_all_jobs():
         kind, agency_id = (*job.args, None, None)[:2]
-        out.append(JobInfo(job.id, str(kind), agency_id, str(job.trigger), job.next_run_time))
+        tz = str(getattr(job.trigger, "timezone", ""))
+        info = JobInfo(
+            job.id, str(kind), agency_id, job.name, tz, str(job.trigger), job.next_run_time
+        )
+        out.append(info)
     return out
 
 
@@ -378,11 +382,14 @@ def preview_jobs(engine: Engine, plan: Sequence[PlannedJob], now: datetime) -> l
     out = []
     for job in plan:
         old = stored.get(job.id)
-        if old is not None and old.trigger == str(job.trigger):
+        tz = str(job.trigger.timezone)
+        if old is not None and (old.trigger, old.timezone) == (str(job.trigger), tz):
             next_time = old.next_run_time
         else:
             next_time = job.trigger.get_next_fire_time(None, now)
-        out.append(JobInfo(job.id, job.kind, job.agency_id, str(job.trigger), next_time))
+        out.append(
+            JobInfo(job.id, job.kind, job.agency_id, job.cron, tz, str(job.trigger), next_time)
+        )
     return out
 
 

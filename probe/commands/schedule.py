@@ -1,5 +1,9 @@
 """`probe schedule` (foreground scheduler for systemd/Docker) and `probe status` (monitoring).
 
+`probe/cli.py` calls `add_commands(cli, crawl_options)` at its end. The options are handed in
+rather than imported because `python -m probe.cli` runs cli.py as `__main__`: importing
+`probe.cli` from here at import time would load it a second time, mid-way through this module.
+
 `schedule` takes the very options of `probe run` (through `crawl_options`), so whatever an
 operator tried by hand is what runs at night. `status` answers "did last night run, and
 when is the next one?" for people (a table) and for monitoring systems (`--format json`).
@@ -11,14 +15,15 @@ import asyncio
 import json
 import logging
 import sys
+from collections.abc import Callable
 from datetime import UTC, datetime
 from typing import Any
 
 import click
 from rich.console import Console
 from rich.table import Table
+from rich.text import Text
 
-from probe.cli import build_settings, crawl_options
 from probe.registry import load_registry
 from probe.scheduler import (
     JobInfo,
@@ -31,13 +36,13 @@ from probe.scheduler import (
 
 LABELS = {
     "vi": {
-        "job": "Lịch", "agency": "Cơ quan", "cron": "Cron", "next": "Lần chạy tới",
+        "job": "Lịch", "agency": "Cơ quan", "cron": "Cron", "tz": "Múi giờ", "next": "Lần chạy tới",
         "missed": "bị lỡ: chạy ngay khi khởi động", "id": "Lượt", "trigger": "Kiểu",
         "status": "Trạng thái", "started": "Bắt đầu", "finished": "Kết thúc",
         "checked": "Kiểm tra được", "failed": "Lỗi truy cập", "none": "chưa có lượt nào",
     },
     "en": {
-        "job": "Job", "agency": "Agency", "cron": "Cron", "next": "Next run",
+        "job": "Job", "agency": "Agency", "cron": "Cron", "tz": "Time zone", "next": "Next run",
         "missed": "missed: runs at start", "id": "Run", "trigger": "Trigger",
         "status": "Status", "started": "Started", "finished": "Finished",
         "checked": "Checked", "failed": "Unreachable", "none": "no runs yet",
@@ -54,6 +59,8 @@ def _job_json(job: JobInfo) -> dict[str, Any]:
         "id": job.id,
         "kind": job.kind,
         "agency": job.agency_id,
+        "cron": job.cron,
+        "timezone": job.timezone,
         "trigger": job.trigger,
         "next_run_time": _iso(job.next_run_time),
     }
@@ -61,41 +68,41 @@ def _job_json(job: JobInfo) -> dict[str, Any]:
 
 def _jobs_table(jobs: list[JobInfo], lang: str, now: datetime) -> Table:
     h = LABELS[lang]
-    table = Table(h["next"])
-    table.columns.clear()
-    for key in ("job", "agency", "cron", "next"):
+    table = Table()
+    for key in ("job", "agency", "cron", "tz", "next"):
         table.add_column(h[key])
     for job in jobs:
         when = job.next_run_time.isoformat(timespec="minutes") if job.next_run_time else "—"
         if job.next_run_time is not None and job.next_run_time <= now:
             when = f"{when} ({h['missed']})"
-        table.add_row(job.id, job.agency_id or "*", job.trigger, when)
+        cells = (job.id, job.agency_id or "*", job.cron, job.timezone, when)
+        table.add_row(*(Text(c) for c in cells))
     return table
 
 
-@click.command()
-@crawl_options
-@click.option(
-    "--cron",
-    default=None,
-    metavar="EXPR",
-    help='Crontab expression of the nightly run (default "0 2 * * *").',
-)
-@click.option(
-    "--timezone",
-    "tz_name",
-    default=None,
-    metavar="TZ",
-    help="IANA time zone of the cron expressions (default Asia/Ho_Chi_Minh).",
-)
-@click.option(
-    "--list",
-    "list_only",
-    is_flag=True,
-    help="Show the jobs and their next fire times, then exit without running anything.",
-)
-def schedule(cron: str | None, tz_name: str | None, list_only: bool, **opts: Any) -> int:
-    """Run nightly probes in the foreground (for systemd, Docker or a supervisor)."""  # fmt: skip
+def add_commands(group: click.Group, crawl_options: Callable[..., Any]) -> None:
+    """Register `schedule` (with the options of `probe run`) and `status` on the CLI group."""
+    group.add_command(click.command("schedule")(crawl_options(_schedule_options(schedule_main))))
+    group.add_command(status)
+
+
+def _schedule_options(func: Callable[..., Any]) -> Callable[..., Any]:
+    options = [
+        click.option("--cron", default=None, metavar="EXPR",
+                     help='Crontab expression of the nightly run (default "0 2 * * *").'),
+        click.option("--timezone", "tz_name", default=None, metavar="TZ",
+                     help="IANA time zone of the cron expressions (default Asia/Ho_Chi_Minh)."),
+        click.option("--list", "list_only", is_flag=True,
+                     help="Show the jobs and their next fire times, then exit; runs nothing."),
+    ]  # fmt: skip
+    for option in reversed(options):
+        func = option(func)
+    return func
+
+
+def schedule_main(cron: str | None, tz_name: str | None, list_only: bool, **opts: Any) -> int:
+    """Run nightly probes in the foreground (for systemd, Docker or a supervisor)."""
+    from probe.cli import build_settings
     from probe.logs import configure_logging
     from probe.runner import STALE_AFTER
     from probe.store.db import open_store
@@ -159,7 +166,8 @@ def _run_json(run: Any) -> dict[str, Any]:
 @click.option("--lang", type=click.Choice(["vi", "en"]), default="vi")
 @click.option("--limit", type=click.IntRange(1, 1000), default=10, help="How many runs to show.")
 def status(db: str | None, fmt: str, lang: str, limit: int) -> int:
-    """The last runs and the next scheduled ones, for people and monitoring systems."""  # fmt: skip
+    """The last runs and the next scheduled ones, for people and monitoring systems."""
+    from probe.cli import build_settings
     from probe.store.db import open_store
 
     settings = build_settings({"db": db})
