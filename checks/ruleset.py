@@ -305,7 +305,7 @@ def _build(data: dict[str, Any], path: Path, directory: Path, seen: tuple[str, .
     _no_unknown(data, _TOP_FIELDS, where)
     rid = _str(data, "id", where)
     if path.parent.resolve() == directory.resolve() and rid != path.stem:
-        raise InputError(f"field 'id' is {rid!r} but the file is named {path.stem}.toml", where)
+        raise InputError(f"field 'id' is {rid!r} but the file is named {path.stem}.toml", where=where)
     version = data.get("version")
     if not isinstance(version, int) or isinstance(version, bool) or version < 1:
         raise InputError("field 'version' must be a whole number >= 1", where=where)
@@ -319,7 +319,7 @@ def _build(data: dict[str, Any], path: Path, directory: Path, seen: tuple[str, .
     if "inherit" in data:
         parent = _str(data, "inherit", where)
         if parent == rid or parent in seen:
-            raise InputError(f"field 'inherit': inheritance cycle through {parent!r}", where)
+            raise InputError(f"field 'inherit': inheritance cycle through {parent!r}", where=where)
         base = _load(parent, directory, (*seen, rid))
 
     raw_sections = data.get("section", [])
@@ -360,7 +360,7 @@ def _section(
     _no_unknown(raw, _SECTION_FIELDS, where)
     sid = _str(raw, "id", where)
     if not _ID.match(sid) or "." in sid:
-        raise InputError(f"field 'id' {sid!r}: use lower-case letters, digits and _", where)
+        raise InputError(f"field 'id' {sid!r}: use lower-case letters, digits and _", where=where)
     where = f"{where} (id={sid})"
     parent = None
     if base is not None and sid in base._sections_by_id:
@@ -414,7 +414,7 @@ def _check(
                 try:
                     re.compile(pattern)
                 except re.error as exc:
-                    raise InputError(f"options.{key}[{j}]: bad regex: {exc}", where) from None
+                    raise InputError(f"options.{key}[{j}]: bad regex: {exc}", where=where) from None
     # Dates and levels are not inherited: each ruleset states its own.
     eff = _date(raw, "effective_from", where, required=False)
     return CheckConfig(
@@ -435,9 +435,8 @@ def _freeze(options: dict[str, Any]) -> dict[str, Any]:
 def _no_unknown(raw: dict[str, Any], allowed: frozenset[str], where: str) -> None:
     for key in raw:
         if key not in allowed:
-            raise InputError(
-                f"unknown field {key!r} (allowed: {', '.join(sorted(allowed))})", where
-            )
+            names = ", ".join(sorted(allowed))
+            raise InputError(f"unknown field {key!r} (allowed: {names})", where=where)
 
 
 def _str(raw: dict[str, Any], key: str, where: str) -> str:

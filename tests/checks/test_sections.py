@@ -3,15 +3,23 @@
 from __future__ import annotations
 
 import unicodedata
+from typing import Any
 
 import pytest
-from conftest import HOME, build_site, content_page
 
 from checks.base import CheckContext, Finding, Status
 from checks.ruleset import load_ruleset
 from checks.sections import check_sections
 
 R43 = load_ruleset("nd43-2011")
+HOME = "http://portal.test/"
+
+
+def content_page(title: str) -> str:
+    return (
+        f"<html><head><title>{title}</title></head><body><h1>{title}</h1>"
+        "<p>Nội dung chi tiết của chuyên mục được cập nhật thường xuyên.</p></body></html>"
+    )
 
 
 def home(menu: str, body: str = "", footer: str = "") -> str:
@@ -28,8 +36,10 @@ def run(site, ruleset=R43) -> dict[str, Finding]:
     return {f.check: f for f in found}
 
 
-def one_section(section_id: str, menu: str, target: str, status: int = 200, **kw) -> Finding:
-    site = build_site([(HOME, home(menu)), (target, content_page("Trang đích"), status)], **kw)
+def one_section(
+    make_site: Any, section_id: str, menu: str, target: str, status: int = 200, **kw: Any
+) -> Finding:
+    site = make_site([(HOME, home(menu)), (target, content_page("Trang đích"), status)], **kw)
     return run(site)[f"section.{section_id}"]
 
 
@@ -82,16 +92,16 @@ CASES = [
 
 
 @pytest.mark.parametrize(("section", "menu", "target"), CASES)
-def test_section_found_and_target_ok(section: str, menu: str, target: str) -> None:
-    f = one_section(section, menu, target)
+def test_section_found_and_target_ok(section: str, menu: str, target: str, make_site: Any) -> None:
+    f = one_section(make_site, section, menu, target)
     assert f.status is Status.PASS, f.message
     assert f.details["target"] == target
     assert f.evidence and f.evidence[0].url == HOME
 
 
-def test_nfd_label_is_found() -> None:
+def test_nfd_label_is_found(make_site: Any) -> None:
     menu = unicodedata.normalize("NFD", "<li><a href='/z'>Thủ tục hành chính</a></li>")
-    assert one_section("admin_procedures", menu, HOME + "z").status is Status.PASS
+    assert one_section(make_site, "admin_procedures", menu, HOME + "z").status is Status.PASS
 
 
 @pytest.mark.parametrize(
@@ -104,18 +114,18 @@ def test_nfd_label_is_found() -> None:
         ("consultation", "<li><a href='/gy'>Liên hệ - Góp ý</a></li>"),
     ],
 )
-def test_false_friends_are_not_sections(section: str, menu: str) -> None:
+def test_false_friends_are_not_sections(section: str, menu: str, make_site: Any) -> None:
     target = HOME + menu.split("'")[1].lstrip("/")
-    assert one_section(section, menu, target).status is Status.FAIL
+    assert one_section(make_site, section, menu, target).status is Status.FAIL
 
 
-def test_article_mention_is_not_a_section() -> None:
+def test_article_mention_is_not_a_section(make_site: Any) -> None:
     body = (
         "<article><a href='/tin-tuc/2024/11/day-manh-cai-cach-thu-tuc-hanh-chinh-nam-2024-123'>"
         "Huyện đẩy mạnh cải cách thủ tục hành chính, nâng cao chất lượng phục vụ người dân"
         " trong năm 2024</a><p>Bài viết nhắc tới thủ tục hành chính nhiều lần.</p></article>"
     )
-    site = build_site([(HOME, home("<li><a href='/'>Trang chủ</a></li>", body))])
+    site = make_site([(HOME, home("<li><a href='/'>Trang chủ</a></li>", body))])
     assert run(site)["section.admin_procedures"].status is Status.FAIL
 
 
@@ -134,42 +144,44 @@ def test_article_mention_is_not_a_section() -> None:
         ),
     ],
 )
-def test_deficient_targets_warn(status: int, html: str, expected: Status, code: int) -> None:
+def test_deficient_targets_warn(
+    status: int, html: str, expected: Status, code: int, make_site: Any
+) -> None:
     menu = "<li><a href='/tthc'>Thủ tục hành chính</a></li>"
-    site = build_site([(HOME, home(menu)), (HOME + "tthc", html, status)])
+    site = make_site([(HOME, home(menu)), (HOME + "tthc", html, status)])
     f = run(site)["section.admin_procedures"]
     assert f.status is expected
     assert f.details["target_status"] == code
 
 
 @pytest.mark.parametrize("code", ["robots", "timeout"])
-def test_unfetched_target_is_unknown_never_fail(code: str) -> None:
+def test_unfetched_target_is_unknown_never_fail(code: str, make_site: Any) -> None:
     menu = "<li><a href='/tthc'>Thủ tục hành chính</a></li>"
-    site = build_site([(HOME, home(menu))], failures=[(HOME + "tthc", code)])
+    site = make_site([(HOME, home(menu))], failures=[(HOME + "tthc", code)])
     f = run(site)["section.admin_procedures"]
     assert f.status is Status.UNKNOWN
     assert f.details["reason"] == code
 
 
-def test_target_beyond_crawl_bounds_is_unknown() -> None:
-    site = build_site([(HOME, home("<li><a href='/tthc'>Thủ tục hành chính</a></li>"))])
+def test_target_beyond_crawl_bounds_is_unknown(make_site: Any) -> None:
+    site = make_site([(HOME, home("<li><a href='/tthc'>Thủ tục hành chính</a></li>"))])
     assert run(site)["section.admin_procedures"].details["reason"] == "not_fetched"
 
 
-def test_external_service_portal_counts() -> None:
+def test_external_service_portal_counts(make_site: Any) -> None:
     menu = "<li><a href='https://dichvucong.quangbinh.gov.vn/'><img src='dvc.png'></a></li>"
-    site = build_site([(HOME, home(menu))])
+    site = make_site([(HOME, home(menu))])
     f = run(site)["section.online_services"]
     assert f.status is Status.PASS
     assert f.details["match"] == "host"
 
 
-def test_nav_link_on_inner_page_counts_but_body_link_does_not() -> None:
+def test_nav_link_on_inner_page_counts_but_body_link_does_not(make_site: Any) -> None:
     inner = (
         "<html><body><div class='mainmenu'><a href='/hoi-dap'>Hỏi đáp</a></div>"
         "<div><a href='/gop-y'>Góp ý dự thảo</a></div><p>Nội dung trang con dài dòng.</p></body></html>"
     )
-    site = build_site(
+    site = make_site(
         [
             (HOME, home("<li><a href='/gioi-thieu'>Giới thiệu</a></li>")),
             (HOME + "gioi-thieu", inner),
@@ -182,29 +194,29 @@ def test_nav_link_on_inner_page_counts_but_body_link_does_not() -> None:
     assert found["section.consultation"].status is Status.FAIL
 
 
-def test_search_box_on_home() -> None:
+def test_search_box_on_home(make_site: Any) -> None:
     form = "<form action='/tim-kiem'><input name='keyword' placeholder='Tìm kiếm...'></form>"
-    site = build_site([(HOME, home("<li><a href='/'>Trang chủ</a></li>", form))])
+    site = make_site([(HOME, home("<li><a href='/'>Trang chủ</a></li>", form))])
     f = run(site)["section.search"]
     assert f.status is Status.PASS
     assert f.details["match"] == "form"
 
 
-def test_no_search_box_fails() -> None:
+def test_no_search_box_fails(make_site: Any) -> None:
     form = "<form action='/dang-ky'><input name='email'></form>"
-    site = build_site([(HOME, home("<li><a href='/'>Trang chủ</a></li>", form))])
+    site = make_site([(HOME, home("<li><a href='/'>Trang chủ</a></li>", form))])
     assert run(site)["section.search"].status is Status.FAIL
 
 
-def test_sitemap_xml_link_counts() -> None:
-    site = build_site([(HOME, home("", footer="<a href='/sitemap.xml'>XML</a>"))])
+def test_sitemap_xml_link_counts(make_site: Any) -> None:
+    site = make_site([(HOME, home("", footer="<a href='/sitemap.xml'>XML</a>"))])
     assert run(site)["section.sitemap"].status is not Status.FAIL
 
 
-def test_e_gazette_not_evaluated_for_district_and_weights_from_ruleset() -> None:
-    site = build_site([(HOME, home(""))], level="district")
+def test_e_gazette_not_evaluated_for_district_and_weights_from_ruleset(make_site: Any) -> None:
+    site = make_site([(HOME, home(""))], level="district")
     found = run(site)
     assert "section.e_gazette" not in found
     assert all(f.weight == R43.weight(f.check) for f in found.values())
-    prov = run(build_site([(HOME, home(""))], level="province"))
+    prov = run(make_site([(HOME, home(""))], level="province"))
     assert prov["section.e_gazette"].status is Status.FAIL
