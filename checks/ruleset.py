@@ -305,7 +305,8 @@ def _build(data: dict[str, Any], path: Path, directory: Path, seen: tuple[str, .
     _no_unknown(data, _TOP_FIELDS, where)
     rid = _str(data, "id", where)
     if path.parent.resolve() == directory.resolve() and rid != path.stem:
-        raise InputError(f"field 'id' is {rid!r} but the file is named {path.stem}.toml", where=where)
+        msg = f"field 'id' is {rid!r} but the file is named {path.stem}.toml"
+        raise InputError(msg, where=where)
     version = data.get("version")
     if not isinstance(version, int) or isinstance(version, bool) or version < 1:
         raise InputError("field 'version' must be a whole number >= 1", where=where)
