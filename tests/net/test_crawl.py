@@ -1,0 +1,186 @@
+"""Whole-portal crawls: outcome and reason say what happened, and every crawl is bounded."""
+
+from __future__ import annotations
+
+import tracemalloc
+
+import pytest
+
+from probe.net.crawl import Validator
+from probe.settings import ConnectTo, Settings
+from tests.net.net_faults import FaultServer, run_crawl
+
+
+def test_normal_portal(server: FaultServer, settings: Settings) -> None:
+    site = run_crawl(settings, "http://Site.test:80/#top")
+    assert site.outcome == "checked" and site.reason is None
+    urls = [p.url for p in site.pages]
+    assert urls[0] == "http://site.test/"
+    assert len(urls) == len(set(urls))  # fragment and session id variants fetched once
+    assert "http://site.test/tin-tuc" in urls and "http://site.test/gioi-thieu" in urls
+    assert not any("other.test" in u for u in urls)  # off-site never followed
+    assert [d.url for d in site.document_links] == ["http://site.test/van-ban.pdf"]
+    assert server.hits[("site.test", "/van-ban.pdf")] == 0  # documents are never fetched
+    assert all(p.depth <= settings.max_depth for p in site.pages)
+    moved = site.page_for("http://site.test/moved")
+    assert moved is not None and moved.redirects == (("http://site.test/moved", 301),)
+    home = site.home
+    assert home is not None and home.content_hash in site.bodies
+    assert home.charset == "utf-8" and home.size == len(site.bodies[home.content_hash])
+
+
+def test_robots_disallow_recorded_not_fetched(server: FaultServer, settings: Settings) -> None:
+    site = run_crawl(settings, "http://site.test/")
+    assert site.robots is not None and site.robots.status == "ok"
+    assert site.robots.disallowed == ("http://site.test/private/x",)
+    failure = site.failure_for("http://site.test/private/x")
+    assert failure is not None and failure.code == "robots"
+    assert server.hits[("site.test", "/private/x")] == 0
+
+
+def test_robots_disallowing_home_blocks(server: FaultServer, settings: Settings) -> None:
+    site = run_crawl(settings, "http://blocked.test/")
+    assert site.outcome == "blocked" and site.reason is not None
+    assert site.reason.code == "robots_disallow"
+    assert server.hits[("blocked.test", "/")] == 0
+
+
+@pytest.mark.parametrize(
+    ("host", "status", "pages"),
+    [
+        ("robots-hang", "error", 1),  # timeout: home page only
+        ("robots-huge", "error", 1),
+        ("robots-500", "error", 1),
+        ("robots-html", "missing", 3),  # HTML is no robots.txt: allow all
+        ("site", "ok", 7),
+    ],
+)
+def test_robots_faults(settings: Settings, host: str, status: str, pages: int) -> None:
+    site = run_crawl(settings, f"http://{host}.test/")
+    assert site.outcome == "checked"
+    assert site.robots is not None and site.robots.status == status, site.robots.message
+    assert len(site.pages) == pages
+    if status == "error":
+        assert "home page only" in site.robots.message or "larger" in site.robots.message
+
+
+def test_crawl_delay_clamped(settings: Settings) -> None:
+    site = run_crawl(settings, "http://robots-delay.test/")
+    assert site.robots is not None and site.robots.crawl_delay == settings.max_crawl_delay
+    assert "clamped" in site.robots.message
+
+
+@pytest.mark.parametrize(
+    ("host", "outcome", "code"),
+    [
+        ("hang", "timeout", "read_timeout"),
+        ("trickle", "timeout", "slow_response"),
+        ("endless", "error", "too_large"),
+        ("huge", "error", "too_large"),
+        ("gzip-bomb", "error", "decompression_bomb"),
+        ("br-bomb", "error", "decompression_bomb"),
+        ("reset", "unreachable", "connection_reset"),
+        ("garbage", "error", "invalid_response"),
+        ("badlength", "error", "incomplete_body"),
+        ("loop", "error", "redirect_loop"),
+        ("chain", "error", "too_many_redirects"),
+        ("e500", "error", "http_500"),
+        ("image", "error", "not_html"),
+        ("botwall", "blocked", "bot_wall"),
+        ("redirect-metadata", "refused", "address_refused"),
+    ],
+)
+def test_home_page_faults(settings: Settings, host: str, outcome: str, code: str) -> None:
+    tracemalloc.start()
+    try:
+        site = run_crawl(settings, f"http://{host}.test/")
+        _, peak = tracemalloc.get_traced_memory()
+    finally:
+        tracemalloc.stop()
+    assert (site.outcome, site.reason and site.reason.code) == (outcome, code), site.reason
+    assert site.reason is not None and site.reason.message
+    assert site.failure_for(f"http://{host}.test/") is not None
+    assert not site.pages
+    assert peak < 4 * settings.max_body_bytes
+
+
+def test_unreachable_portal(settings: Settings) -> None:
+    """Nothing listens on port 9 of loopback: robots fails to connect, home is not retried."""
+    closed = settings.with_(connect_to=(ConnectTo("", None, "127.0.0.1", 9),))
+    site = run_crawl(closed, "http://down.test/")
+    assert site.outcome == "unreachable" and site.reason is not None
+    assert site.reason.code == "connect_error"
+
+
+def test_redirected_home_records_chain(settings: Settings) -> None:
+    site = run_crawl(settings, "http://chain3.test/")
+    assert site.outcome == "checked"
+    assert site.final_url == "http://chain3.test/3"
+    assert [s for _, s in site.redirect_chain] == [301, 302, 301]
+
+
+def test_windows_1258_page(settings: Settings) -> None:
+    site = run_crawl(settings, "http://cp1258.test/")
+    assert site.home is not None and site.home.title == "Giới thiệu"
+    assert "Cơ cấu tổ chức" in site.home.text and site.home.charset == "cp1258"
+
+
+def test_invalid_bytes_page(settings: Settings) -> None:
+    site = run_crawl(settings, "http://invalid-bytes.test/")
+    assert site.home is not None and site.home.title == "Tin tức"
+
+
+def test_non_html_subpage_recorded_as_document(settings: Settings) -> None:
+    site = run_crawl(settings, "http://robots-html.test/")  # a normal page linking /a, /b
+    assert site.outcome == "checked"
+    assert not site.document_links
+    image = run_crawl(settings, "http://image.test/")
+    assert image.outcome == "error" and image.reason is not None
+    assert "image/png" in image.reason.message
+
+
+def test_hundred_thousand_links_bounded(server: FaultServer, settings: Settings) -> None:
+    big = settings.with_(max_body_bytes=8 * 1024 * 1024, max_pages=20)
+    site = run_crawl(big, "http://many-links.test/")
+    assert site.outcome == "checked"
+    assert len(site.pages) == 20
+    assert sum(n for (h, _), n in server.hits.items() if h == "many-links.test") == 21
+
+
+def test_link_trap_bounded_by_max_pages(server: FaultServer, settings: Settings) -> None:
+    deep = settings.with_(max_pages=15, max_depth=1000)
+    site = run_crawl(deep, "http://trap.test/")
+    assert site.outcome == "checked" and len(site.pages) == 15
+    assert server.hits[("trap.test", "/robots.txt")] == 1
+    assert sum(n for (h, _), n in server.hits.items() if h == "trap.test") == 16
+
+
+def test_slow_server_hits_portal_deadline(settings: Settings) -> None:
+    slow = settings.with_(portal_deadline=1.0, max_pages=60, max_depth=5)
+    site = run_crawl(slow, "http://slow.test/")
+    assert site.outcome == "checked"  # the home page came in time
+    assert site.reason is not None and site.reason.code == "deadline"
+    assert 1 <= len(site.pages) < 60
+    assert any(f.code == "deadline" for f in site.failures)
+
+
+def test_deadline_before_home_page_is_timeout(settings: Settings) -> None:
+    site = run_crawl(settings.with_(portal_deadline=0.3), "http://hang.test/")
+    assert site.outcome == "timeout" and site.reason is not None
+    assert site.reason.code in ("deadline", "read_timeout")
+
+
+def test_retry_then_success_portal(settings: Settings) -> None:
+    site = run_crawl(settings, "http://retry503.test/")
+    assert site.outcome == "checked" and site.home is not None
+    assert site.home.title == "Đã hồi phục"
+
+
+def test_not_modified_uses_stored_body(server: FaultServer, settings: Settings) -> None:
+    first = run_crawl(settings, "http://notmod.test/")
+    home = first.home
+    assert home is not None and home.etag == '"v1"' and not home.not_modified
+    stored = Validator(home.etag, "", first.bodies[home.content_hash], home.content_type)
+    again = run_crawl(settings, "http://notmod.test/", validators={"http://notmod.test/": stored})
+    assert again.home is not None and again.home.not_modified
+    assert again.home.title == home.title and again.home.ok
