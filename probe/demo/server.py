@@ -149,13 +149,16 @@ def encode_cp1258(text: str) -> bytes:
         except UnicodeEncodeError:
             pass
         base, *marks = unicodedata.normalize("NFD", char)
-        if marks:
-            first = unicodedata.normalize("NFC", base + marks[0])
+        # The vowel keeps whichever mark the code page has precomposed ("ộ" = "ô" + dot below,
+        # although NFD orders the dot first); the others follow as combining marks.
+        for i, mark in enumerate(marks):
+            composed = unicodedata.normalize("NFC", base + mark)
             try:
-                out += first.encode("cp1258")
-                marks = marks[1:]
+                out += composed.encode("cp1258")
             except UnicodeEncodeError:
-                out += base.encode("cp1258")
+                continue
+            marks = marks[:i] + marks[i + 1 :]
+            break
         else:
             out += base.encode("cp1258", errors="xmlcharrefreplace")
         for mark in marks:
