@@ -1,0 +1,87 @@
+"""Extraction: regions, forms, texts and fields from one parse of realistic Vietnamese HTML."""
+
+from __future__ import annotations
+
+import unicodedata
+
+from probe.extract import MAX_LINKS, parse_page
+
+URL = "http://lethuy.quangbinh.gov.vn/"
+
+HTML = """<html><head><title>UBND huyện Lệ Thủy</title>
+<meta name="DC.title" content="Trang chủ"><meta name="DC.creator" content="UBND huyện">
+</head><body>
+<header><a href="/"><img src="logo.png" alt="Quốc huy"></a></header>
+<div id="mainmenu"><ul><li><a href="/gioi-thieu-chung">Giới thiệu</a></li>
+<li><a href="/Pages/ThuTucHanhChinh.aspx" title="Thủ tục hành chính"><img src="t.png" alt="TTHC"></a></li></ul></div>
+<aside><a href="https://dichvucong.quangbinh.gov.vn/">DVC</a></aside>
+<div class="content"><h2>Tin mới</h2><a href="tin-tuc/1.html">Khai mạc hội nghị</a>
+<p>Đăng ngày 12/10/2015. Liên hệ: vanthu@lethuy.gov.vn</p><a href="/files/qd.pdf">Quyết định</a>
+<a href="mailto:lethuy@quangbinh.gov.vn">Thư</a><a href="javascript:void(0)">x</a>
+<form action="/tim-kiem"><input name="keyword" placeholder="Tìm kiếm"><button>Tìm</button></form>
+<script>var secret = "Bản quyền script";</script></div>
+<footer>Bản quyền © UBND huyện Lệ Thủy. Địa chỉ: 1 Hùng Vương. Điện thoại: 0232 3882 222</footer>
+</body></html>"""
+
+
+def page():
+    return parse_page(HTML, url=URL, final_url=URL, status=200, size=len(HTML))
+
+
+def test_links_regions_and_urls() -> None:
+    p = page()
+    by_url = {link.url: link for link in p.links}
+    assert by_url[URL + "gioi-thieu-chung"].region == "nav"
+    tthc = by_url[URL + "Pages/ThuTucHanhChinh.aspx"]
+    assert (tthc.region, tthc.title, tthc.alt) == ("nav", "Thủ tục hành chính", "TTHC")
+    assert by_url["https://dichvucong.quangbinh.gov.vn/"].region == "aside"
+    assert by_url[URL + "tin-tuc/1.html"].region == "body"
+    assert by_url[URL + "files/qd.pdf"].is_document
+    assert not any(link.url.startswith(("mailto:", "javascript:")) for link in p.links)
+
+
+def test_texts_split_by_region() -> None:
+    p = page()
+    assert "Khai mạc hội nghị" in p.main_text
+    assert "Bản quyền" not in p.main_text and "Giới thiệu" not in p.main_text
+    assert "Bản quyền © UBND huyện Lệ Thủy" in p.footer_text
+    assert "Bản quyền" in p.text and "secret" not in p.text
+    assert p.title == "UBND huyện Lệ Thủy"
+
+
+def test_forms_meta_headings_emails_dates() -> None:
+    p = page()
+    (form,) = p.forms
+    assert form.action == URL + "tim-kiem" and form.fields == ("keyword",)
+    assert "Tìm kiếm" in form.text
+    assert ("DC.title", "Trang chủ") in p.meta
+    assert "Tin mới" in p.headings
+    assert set(p.emails) >= {"vanthu@lethuy.gov.vn", "lethuy@quangbinh.gov.vn"}
+    assert any(d.value.isoformat() == "2015-10-12" for d in p.dates)
+    assert p.size == len(HTML)
+
+
+def test_nfd_input_becomes_nfc() -> None:
+    html = unicodedata.normalize("NFD", HTML)
+    p = parse_page(html, url=URL, final_url=URL, status=200)
+    assert unicodedata.is_normalized("NFC", p.text)
+    assert any(link.text == "Giới thiệu" for link in p.links)
+
+
+def test_footer_fallback_without_footer_element() -> None:
+    html = (
+        "<html><body><div>Menu</div><div class='x'><p>Nội dung</p></div>"
+        "<div class='y'>Bản quyền thuộc UBND xã. Điện thoại: 0232 123 456</div></body></html>"
+    )
+    p = parse_page(html, url=URL, final_url=URL, status=200)
+    assert p.footer_text.startswith("Bản quyền thuộc UBND xã")
+
+
+def test_links_are_capped() -> None:
+    html = (
+        "<html><body>"
+        + "".join(f"<a href='/p{i}'>p{i}</a>" for i in range(3000))
+        + "</body></html>"
+    )
+    p = parse_page(html, url=URL, final_url=URL, status=200)
+    assert len(p.links) == MAX_LINKS
