@@ -256,6 +256,8 @@ async def execute_run(
         raise
     finally:
         beat.cancel()
+        order = {(t.agency.id, u): i for i, t in enumerate(targets) for u in t.urls}
+        summary.portals.sort(key=lambda r: order.get((r.agency_id, r.url), len(order)))
         summary.status = status
         summary.finished_at = datetime.now(UTC)
         await write(store.finish_run, run_id, status)
