@@ -12,6 +12,7 @@ from __future__ import annotations
 
 import asyncio
 import socket
+import ssl
 import struct
 import threading
 import unicodedata
@@ -78,7 +79,8 @@ def _bombs() -> dict[str, bytes]:
 class FaultServer:
     """Start with `start()`, stop with `stop()`; `hits[(host, path)]` counts requests."""
 
-    def __init__(self) -> None:
+    def __init__(self, tls: ssl.SSLContext | None = None) -> None:
+        self.tls = tls
         self.port = 0
         self.hits: Counter[tuple[str, str]] = Counter()
         self.seen_headers: dict[tuple[str, str], dict[str, str]] = {}
@@ -95,7 +97,7 @@ class FaultServer:
         return self
 
     async def _start(self) -> None:
-        self._server = await asyncio.start_server(self._handle, "127.0.0.1", 0)
+        self._server = await asyncio.start_server(self._handle, "127.0.0.1", 0, ssl=self.tls)
         self.port = self._server.sockets[0].getsockname()[1]
 
     def stop(self) -> None:
