@@ -105,7 +105,7 @@ REGISTRY: dict[str, Check] = {}
 
 def check(
     *,
-    id: str,  # noqa: A002 - the contract's own word
+    id: str,
     title: Label,
     failure_title: Label,
     legal_basis: str,

@@ -293,13 +293,22 @@ def demo(ruleset: str | None, lang: str, db: str | None, output: Path | None) ->
             settings, targets, ruleset_id=ruleset, trigger="manual", fmt="table", lang=lang,
             fail_under=None, progress=True,
         )  # fmt: skip
+    from probe.report import render_report
+    from probe.report.load import load_report
+    from probe.store.db import open_store
+
+    report_path = output or workdir / "report.html"
+    render_report(load_report(open_store(db_url)), "html", lang, report_path)
     click.echo(f"database: {db_url}")
+    click.echo(f"report: {report_path}")
     return code
 
 
+from probe.commands.report import add_commands as add_report_commands  # noqa: E402
 from probe.commands.schedule import add_commands  # noqa: E402
 
 add_commands(cli, crawl_options)
+add_report_commands(cli)
 
 
 def main(argv: list[str] | None = None) -> int:
