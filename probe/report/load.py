@@ -7,7 +7,6 @@ run, results, findings, agencies, inspection values, score history.
 
 from __future__ import annotations
 
-import contextlib
 import tomllib
 from collections import defaultdict
 from collections.abc import Collection, Mapping
@@ -169,9 +168,10 @@ def _checks_of(rs: Any) -> Mapping[str, Any]:
 
 def registry_meta() -> tuple[dict[str, Mapping[str, str]], dict[str, str]]:
     """Titles and legal bases of the registered checks (imports the check families)."""
-    with contextlib.suppress(ImportError):
-        import checks.engine  # type: ignore[import-not-found]  # noqa: F401 - registers
+    from checks import load_families
     from checks.base import REGISTRY
+
+    load_families(strict=True)
 
     titles = {cid: c.meta.title for cid, c in REGISTRY.items()}
     bases = {cid: c.meta.legal_basis for cid, c in REGISTRY.items()}

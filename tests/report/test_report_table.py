@@ -121,7 +121,7 @@ def test_xlsx_frozen_fills_and_evidence(report_engine: sa.Engine, tmp_path: Path
     assert ws.freeze_panes == "D2" and ev.freeze_panes == "A2"
     assert ws.column_dimensions["B"].width == 40
     header = [c.value for c in ws[1]]
-    col = header.index("Licence") + 1
+    col = header.index("Website licence notice") + 1
     stp = next(r for r in ws.iter_rows(min_row=2) if r[0].value == "so-tu-phap")
     lic = stp[col - 1]
     assert lic.value.startswith("✓") and lic.fill.fgColor.rgb.endswith("C6EFCE")
