@@ -7,7 +7,7 @@ from pathlib import Path
 
 import pytest
 import sqlalchemy as sa
-from conftest import BIDI_TEXT, EVIL_TEXT, JS_URL
+from tests.report.conftest import BIDI_TEXT, EVIL_TEXT, JS_URL
 
 from probe.report import render_report
 from probe.report.load import load_report

@@ -9,7 +9,7 @@ from pathlib import Path
 
 import pytest
 import sqlalchemy as sa
-from conftest import EVIL_TEXT
+from tests.report.conftest import EVIL_TEXT
 from openpyxl import load_workbook
 
 from probe.errors import InputError

@@ -6,7 +6,7 @@ import threading
 from datetime import timedelta
 
 import sqlalchemy as sa
-from conftest import body_of, make_finding, make_site, sha
+from tests.store.conftest import body_of, make_finding, make_site, sha
 
 from checks.base import Status
 from probe.store import Store

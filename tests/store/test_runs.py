@@ -10,7 +10,7 @@ from pathlib import Path
 
 import pytest
 import sqlalchemy as sa
-from conftest import NOW, FakeAgency, body_of, make_finding, make_site
+from tests.store.conftest import NOW, FakeAgency, body_of, make_finding, make_site
 
 from checks.base import Status
 from probe.artifacts import FetchFailure
