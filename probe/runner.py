@@ -22,7 +22,8 @@ from checks.engine import CheckOptions, run_agency_checks, run_portal_checks
 from checks.scoring import score as score_findings
 from probe.artifacts import AgencyArtifacts, PortalArtifacts, Reason
 from probe.net.client import build_client
-from probe.net.crawl import crawl_portal
+from probe.net.crawl import Validator, crawl_portal
+from probe.net.hosts import HostGate
 from probe.registry import Target
 from probe.settings import Settings
 
@@ -96,12 +97,18 @@ class RunSummary:
         }
 
 
-def check_options(settings: Settings) -> CheckOptions:
-    """The run settings that checks may read."""
-    return CheckOptions(
-        freshness_warn_days=settings.freshness_warn_days,
-        freshness_fail_days=settings.freshness_fail_days,
-    )
+def stored_validators(store: Any, url: str) -> dict[str, Validator]:
+    """What last night kept of a portal, as the crawler's conditional-request validators.
+
+    A 304 is only useful with the body it stands for, so pages whose body was pruned are
+    left out and will be fetched in full.
+    """
+    result: dict[str, Validator] = {}
+    for page_url, (etag, last_modified, content_hash) in store.validators_for(url).items():
+        body = store.load_body(content_hash) if content_hash else None
+        if body and (etag or last_modified):
+            result[page_url] = Validator(etag, last_modified, body)
+    return result
 
 
 def _error_site(target: Target, url: str, now: datetime, exc: BaseException) -> PortalArtifacts:
@@ -148,7 +155,8 @@ async def execute_run(
     run_id = store.start_run(trigger, ruleset.id, ruleset.version, settings_record, total)
     started = datetime.now(UTC)
     summary = RunSummary(run_id, trigger, ruleset.id, ruleset.version, started)
-    options = check_options(settings)
+    options = CheckOptions.from_settings(settings)
+    hosts = HostGate(settings)  # one per run: portals sharing a server share its limits
     writer = ThreadPoolExecutor(max_workers=1, thread_name_prefix="probe-store")
     loop = asyncio.get_running_loop()
     slots = asyncio.Semaphore(max(1, settings.portal_concurrency))
@@ -170,7 +178,7 @@ async def execute_run(
                     agency_level=target.agency.level,
                     settings=settings,
                     now=now,
-                    validators=await write(store.validators_for, url),
+                    validators=await write(stored_validators, store, url),
                     licence_required=(
                         settings.licence_required
                         if settings.licence_required is not None
@@ -178,6 +186,7 @@ async def execute_run(
                     ),
                     province_domain=target.agency.province_domain,
                     agency_domains=target.agency.official_domains,
+                    hosts=hosts,
                 )
             except asyncio.CancelledError:
                 raise

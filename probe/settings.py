@@ -112,6 +112,9 @@ class Settings:
     max_body_bytes: int = 5 * 1024 * 1024
     max_redirects: int = 10
     retries: int = 3
+    retry_backoff: float = 0.5  # seconds, doubled per attempt, with jitter
+    fetch_timeout: float | None = None  # per attempt; None = connect + 3 x read timeout
+    ca_bundle: str = ""  # an extra trusted CA file (intranet portals, TLS tests)
     allow_private: bool = False
     connect_to: tuple[ConnectTo, ...] = ()
     freshness_warn_days: int = 30
@@ -143,6 +146,7 @@ class Settings:
             read_timeout=_env_float("PROBE_READ_TIMEOUT", cls.read_timeout),
             portal_deadline=_env_float("PROBE_PORTAL_DEADLINE", cls.portal_deadline),
             max_body_bytes=_env_int("PROBE_MAX_BODY_BYTES", cls.max_body_bytes),
+            ca_bundle=os.environ.get("PROBE_CA_BUNDLE", ""),
             body_retention_days=_env_int("PROBE_BODY_RETENTION_DAYS", cls.body_retention_days),
             schedule_cron=os.environ.get("PROBE_SCHEDULE_CRON", cls.schedule_cron),
             schedule_timezone=os.environ.get("PROBE_SCHEDULE_TZ", cls.schedule_timezone),

@@ -87,11 +87,10 @@ class GuardedBackend(httpcore.AsyncNetworkBackend):
 
 
 def ssl_context(settings: Settings) -> ssl.SSLContext:
-    """Verifying TLS context; `settings.extra["ca_bundle"]` adds a CA (tests, intranets)."""
+    """Verifying TLS context; `settings.ca_bundle` adds a CA (tests, intranets)."""
     ctx = ssl.create_default_context(cafile=certifi.where())
-    extra_ca = settings.extra.get("ca_bundle")
-    if extra_ca:
-        ctx.load_verify_locations(cafile=extra_ca)
+    if settings.ca_bundle:
+        ctx.load_verify_locations(cafile=settings.ca_bundle)
     return ctx
 
 

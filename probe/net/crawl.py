@@ -103,7 +103,7 @@ class _Crawl:
         self.hosts = hosts
         self.validators = validators
         self.deadline = time.monotonic() + settings.portal_deadline
-        self.backoff = float(settings.extra.get("retry_backoff", "0.5"))
+        self.backoff = settings.retry_backoff
         self.pages: list[tuple[int, Page]] = []
         self.failures: list[FetchFailure] = []
         self.documents: list[Link] = []

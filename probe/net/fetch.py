@@ -329,7 +329,9 @@ async def fetch(
         headers["If-None-Match"] = etag
     if last_modified:
         headers["If-Modified-Since"] = last_modified
-    attempt_budget = settings.connect_timeout + 3 * settings.read_timeout
+    attempt_budget = settings.fetch_timeout or (
+        settings.connect_timeout + 3 * settings.read_timeout
+    )
     started = time.monotonic()
 
     attempts = 0

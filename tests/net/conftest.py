@@ -36,5 +36,5 @@ def settings(server: FaultServer) -> Settings:
         read_timeout=0.5,
         portal_deadline=10.0,
         max_body_bytes=1024 * 1024,
-        extra={"retry_backoff": "0.01"},
+        retry_backoff=0.01,
     )

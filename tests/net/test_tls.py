@@ -36,8 +36,11 @@ def tls_server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[tuple[Fault
 
 
 def _settings(settings: Settings, port: int, ca: Path | None) -> Settings:
-    extra = {"retry_backoff": "0.01", **({"ca_bundle": str(ca)} if ca else {})}
-    return settings.with_(connect_to=(ConnectTo("", None, "127.0.0.1", port),), extra=extra)
+    return settings.with_(
+        connect_to=(ConnectTo("", None, "127.0.0.1", port),),
+        retry_backoff=0.01,
+        ca_bundle=str(ca) if ca else "",
+    )
 
 
 def test_valid_certificate_recorded(

@@ -7,11 +7,11 @@ from pathlib import Path
 
 import pytest
 import sqlalchemy as sa
-from tests.report.conftest import BIDI_TEXT, EVIL_TEXT, JS_URL
 
 from probe.report import render_report
 from probe.report.load import load_report
 from probe.report.render_html import safe_href
+from tests.report.conftest import BIDI_TEXT, EVIL_TEXT, JS_URL
 
 AGENCIES = ["huyen-le-thuy", "so-tu-phap", "thi-xa-ba-don", "huyen-bo-trach"]
 CHROMIUM = next(

@@ -9,7 +9,6 @@ from pathlib import Path
 
 import pytest
 import sqlalchemy as sa
-from tests.report.conftest import EVIL_TEXT
 from openpyxl import load_workbook
 
 from probe.errors import InputError
@@ -18,6 +17,7 @@ from probe.report.load import load_report
 from probe.report.render_csv import neutralise, render_csv
 from probe.report.render_terminal import render_terminal
 from probe.report.table import Table, build_table
+from tests.report.conftest import EVIL_TEXT
 
 AGENCIES = ["huyen-le-thuy", "so-tu-phap", "thi-xa-ba-don", "huyen-bo-trach"]
 

@@ -6,11 +6,11 @@ import threading
 from datetime import timedelta
 
 import sqlalchemy as sa
-from tests.store.conftest import body_of, make_finding, make_site, sha
 
 from checks.base import Status
 from probe.store import Store
 from probe.store.models import Blob
+from tests.store.conftest import body_of, make_finding, make_site, sha
 
 URL = "http://lethuy.test/"
 

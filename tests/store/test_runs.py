@@ -10,12 +10,12 @@ from pathlib import Path
 
 import pytest
 import sqlalchemy as sa
-from tests.store.conftest import NOW, FakeAgency, body_of, make_finding, make_site
 
 from checks.base import Status
 from probe.artifacts import FetchFailure
 from probe.store import Store
 from probe.store.models import Portal
+from tests.store.conftest import NOW, FakeAgency, body_of, make_finding, make_site
 
 LE_THUY = FakeAgency(
     "huyen-le-thuy",
