@@ -16,6 +16,7 @@ import io
 import re
 import tomllib
 from collections.abc import Collection, Iterator
+from contextlib import contextmanager
 from dataclasses import dataclass
 from datetime import UTC, date, datetime
 from pathlib import Path
@@ -334,13 +335,23 @@ def read_inspection_file(
     return ("long" if long else "wide"), out
 
 
-def _engine_of(store_or_engine: Any) -> Engine:
-    if isinstance(store_or_engine, Engine):
-        return store_or_engine
-    engine = getattr(store_or_engine, "engine", None)
-    if isinstance(engine, Engine):
-        return engine
-    raise TypeError("expected a SQLAlchemy Engine or a Store with .engine")
+@contextmanager
+def _write_session(store_or_engine: Any) -> Iterator[Session]:
+    """One write transaction; a Store's own `write_session()` when given one.
+
+    The store opens SQLite write transactions with BEGIN IMMEDIATE: the import then waits
+    for a nightly run's short write to finish instead of reading first, finding its
+    snapshot stale at the first INSERT and failing with "database is locked".
+    """
+    write_session = getattr(store_or_engine, "write_session", None)
+    if callable(write_session):
+        with write_session() as session:
+            yield session
+        return
+    if not isinstance(store_or_engine, Engine):
+        raise TypeError("expected a SQLAlchemy Engine or a Store with .write_session()")
+    with Session(store_or_engine) as session, session.begin():
+        yield session
 
 
 def import_inspections(
@@ -364,8 +375,7 @@ def import_inspections(
     sha = hashlib.sha256(data).hexdigest()
     cat = catalogue or load_field_catalogue()
     layout, values = read_inspection_file(path, data, catalogue=cat, agencies=agencies, today=today)
-    engine = _engine_of(store_or_engine)
-    with Session(engine) as session, session.begin():
+    with _write_session(store_or_engine) as session:
         seen = session.scalar(select(InspectionImport).where(InspectionImport.sha256 == sha))
         if seen is not None:
             return ImportResult(path.name, sha, layout, len(values), 0, 0, 0, True, seen.id)
