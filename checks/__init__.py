@@ -13,6 +13,7 @@ import importlib
 FAMILY_MODULES = (
     "checks.sections",
     "checks.footer",
+    "checks.licence",
     "checks.services",
     "checks.freshness",
     "checks.email",

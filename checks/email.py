@@ -13,7 +13,7 @@ from collections.abc import Iterable, Mapping
 from typing import Any
 
 from checks.base import CheckContext, Evidence, Finding, Status, check
-from checks.footer import excerpt, not_checked
+from checks.common import excerpt, not_checked
 from checks.text import match_key
 from probe.artifacts import Page, PortalArtifacts
 from probe.textparse import find_emails

@@ -1,4 +1,4 @@
-"""Footer identity lines (TT 32/2017 Đ16.3.c) and the licence notice (NĐ 72/2013).
+"""Footer identity lines (TT 32/2017 Đ16.3.c, TT 09/2014 Đ2.3); the licence is in checks/licence.py.
 
 A state portal must say who runs it: owner, the person responsible, address, phone and
 e-mail, in the footer (TT 32/2017) or at least on the home page (TT 09/2014 Đ2.3). Footers
@@ -16,18 +16,24 @@ footer (or, failing that, the part of the home page outside the main content) is
 from __future__ import annotations
 
 import re
-from collections.abc import Iterable, Mapping, Sequence
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from typing import Any
 
 from checks.base import CheckContext, Evidence, Finding, Status, check
-from checks.text import fold, normalize
+from checks.common import (
+    compile_patterns,
+    excerpt,
+    fold_aligned,
+    not_checked,
+    search_both,
+    searched_evidence,
+)
+from checks.text import normalize
 from probe.artifacts import Page, PortalArtifacts
-from probe.textparse import find_dates, find_emails
+from probe.textparse import find_emails
 
 BASIS_FOOTER = "TT 32/2017/TT-BTTTT Điều 16 khoản 3 điểm c"
-BASIS_LICENCE = "NĐ 72/2013/NĐ-CP Điều 23 khoản 4; TT 09/2014/TT-BTTTT Điều 2 khoản 1 điểm c"
-EXCERPT_RADIUS = 60
 FOOTER_TAIL_CHARS = 1500  # when extraction found no footer: the end of the home page
 
 # Regex building blocks, not law: labels that end the value of the previous label in a
@@ -40,7 +46,7 @@ _BOUNDARY = re.compile(
     r"so luot truy cap|luot truy cap|dang truy cap|copyright)\b|[|©®]"
 )
 _IDENTITY_HEAD = re.compile(r"(?:dia chi|tru so|dien thoai|dt|tel)\b")
-_TRIM = " \t-–—:;,.|•·*\"'“”‘’"
+TRIM = " \t-–—:;,.|•·*\"'“”‘’"
 
 DEFAULT_PATTERNS: Mapping[str, Sequence[str]] = {
     "owner": [
@@ -62,6 +68,15 @@ DEFAULT_PATTERNS: Mapping[str, Sequence[str]] = {
 DEFAULT_OWNER_NAME_PATTERNS = (
     r"(?:C[ổo]ng|Trang)\s*th[ôo]ng\s*tin\s*[đd]i[ệe]n\s*t[ửu]\s+[^|:]{3,100}",
     r"(?:[ỦU][ỷy]?\s*ban\s*nh[âa]n\s*d[âa]n|UBND)\s+[^|:]{3,80}",
+    r"(?:S[ởo]|Ban\s*qu[ảa]n\s*l[ýy]|Chi\s*c[ụu]c|C[ụu]c|V[ăa]n\s*ph[òo]ng)\s+[^|:]{2,60}?"
+    r"\s(?:t[ỉi]nh|th[àa]nh\s*ph[ốo]|huy[ệe]n|qu[ậa]n|th[ịi]\s*x[ãa])\s+[^|:]{2,40}",
+)
+# A responsible *person* (TT 32/2017 Đ16.3.c "người chịu trách nhiệm"): a value that
+# starts with the name of a body ("Văn phòng HĐND và UBND huyện") names an office, which
+# is a deficient line, not a missing one. Matched on the folded value.
+DEFAULT_ORGANISATION_HEADS = (
+    r"^(?:van phong|phong|so|ban|uy ban|ubnd|hdnd|trung tam|cuc|chi cuc|vu|bo|"
+    r"co quan|don vi|cong ty|to bien tap)\b"
 )
 FIELD_TITLES: Mapping[str, tuple[str, str]] = {
     "owner": ("Tên cơ quan chủ quản / đơn vị", "Owner (agency name)"),
@@ -70,58 +85,6 @@ FIELD_TITLES: Mapping[str, tuple[str, str]] = {
     "phone": ("Số điện thoại", "Phone number"),
     "email": ("Địa chỉ thư điện tử", "E-mail address"),
 }
-
-
-def fold_aligned(text: str) -> str:
-    """`checks.text.fold` applied per character so indexes match the input.
-
-    A regex match on the folded copy then gives the span of the same words in the
-    published text, which is what the evidence must quote.
-    """
-    out = []
-    for ch in text:
-        folded = fold(ch) if not ch.isspace() else " "
-        out.append(folded if len(folded) == 1 else ch.lower())
-    return "".join(out)
-
-
-def compile_patterns(patterns: Iterable[str]) -> list[re.Pattern[str]]:
-    """Ruleset patterns, case-insensitive (footers are often all capitals)."""
-    return [re.compile(p, re.IGNORECASE) for p in patterns]
-
-
-def search_both(
-    pattern: re.Pattern[str], text: str, folded: str, pos: int = 0
-) -> re.Match[str] | None:
-    """The earliest match of `pattern` in the NFC text or its folded copy, from `pos`."""
-    found = [m for m in (pattern.search(text, pos), pattern.search(folded, pos)) if m]
-    return min(found, key=lambda m: m.start()) if found else None
-
-
-def excerpt(text: str, start: int, end: int, radius: int = EXCERPT_RADIUS) -> str:
-    """The matched words with some context, cut at spaces."""
-    left, right = max(0, start - radius), min(len(text), end + radius)
-    if left > 0 and (space := text.find(" ", left, start)) != -1:
-        left = space + 1
-    if right < len(text) and (space := text.rfind(" ", end, right)) != -1:
-        right = space
-    return text[left:right].strip()
-
-
-def not_checked(site: PortalArtifacts, check_id: str) -> Finding | None:
-    """`unknown` when there is no home page to read: never `fail` what was not seen."""
-    if site.home is not None and site.home.ok:
-        return None
-    reason = site.reason.code if site.reason else (site.outcome or "no_home_page")
-    return Finding(
-        check_id,
-        Status.UNKNOWN,
-        {
-            "vi": "Không kiểm tra được: không tải được trang chủ.",
-            "en": "Could not be checked: the home page was not fetched.",
-        },
-        details={"reason": reason},
-    )
 
 
 @dataclass(frozen=True)
@@ -166,13 +129,13 @@ def _clean_value(raw: str) -> str:
     A label repeated at the start ("Địa chỉ: Địa chỉ: Số 10 …", seen on real portals) is
     dropped first, so the value is what follows it.
     """
-    raw = raw.strip(_TRIM)
+    raw = raw.strip(TRIM)
     while (lead := _BOUNDARY.match(fold_aligned(raw))) is not None and lead.end() > 0:
-        raw = raw[lead.end() :].strip(_TRIM)
+        raw = raw[lead.end() :].strip(TRIM)
     cut = _BOUNDARY.search(fold_aligned(raw), 1)
     if cut is not None:
         raw = raw[: cut.start()]
-    return raw.strip(_TRIM).rstrip("(")
+    return raw.strip(TRIM).rstrip("(")
 
 
 def _plausible(field: str, value: str) -> bool:
@@ -233,17 +196,36 @@ def _field_finding(
                     "vi": f"Không thấy {vi.lower()} ở chân trang hoặc trang chủ.",
                     "en": f"No {en.lower()} in the footer or on the home page.",
                 },
+                searched_evidence(site),
                 details={"found": False, "searched": [r.where for r in regions]},
             )
         ]
     value, evidence, where = found
+    details = {"found": True, "value": value, "where": where}
+    if field == "responsible_person":
+        heads = ctx.options.get("organisation_heads") or DEFAULT_ORGANISATION_HEADS
+        if re.search(heads, fold_aligned(value).strip()):
+            details["names_organisation"] = True
+            return [
+                Finding(
+                    check_id,
+                    Status.WARN,
+                    {
+                        "vi": f"Dòng chịu trách nhiệm ghi tên một cơ quan, không phải một người: "
+                        f"{value}",
+                        "en": f"The responsibility line names a body, not a person: {value}",
+                    },
+                    (evidence,),
+                    details,
+                )
+            ]
     return [
         Finding(
             check_id,
             Status.PASS,
             {"vi": f"{vi}: {value}", "en": f"{en}: {value}"},
             (evidence,),
-            {"found": True, "value": value, "where": where},
+            details,
         )
     ]
 
@@ -263,7 +245,7 @@ def _unlabelled_name(
                         # The name printed right before "Địa chỉ:"/"Điện thoại:" is the
                         # footer's; the same words in a list of web links are not.
                         after = folded[m.start() + len(value) : m.start() + len(value) + 12]
-                        heads = _IDENTITY_HEAD.match(after.lstrip(_TRIM)) is not None
+                        heads = _IDENTITY_HEAD.match(after.lstrip(TRIM)) is not None
                         candidates.append((not heads, m.start(), value, m.end()))
         if candidates:
             _, start, value, end = min(candidates)
@@ -339,6 +321,7 @@ def footer_email(site: PortalArtifacts, ctx: CheckContext) -> list[Finding]:
                 "vi": "Không thấy địa chỉ thư điện tử ở chân trang hoặc trang chủ.",
                 "en": "No e-mail address in the footer or on the home page.",
             },
+            searched_evidence(site),
             details={"found": False},
         )
     ]
@@ -353,135 +336,3 @@ def _email_pass(check_id: str, addresses: list[str], ev: Evidence, where: str) -
         (ev,),
         {"found": True, "value": addresses[0], "emails": addresses, "where": where},
     )
-
-
-# ---------------------------------------------------------------------------- licence
-
-DEFAULT_LICENCE: Mapping[str, Sequence[str]] = {
-    "number_patterns": [
-        r"(?:gi[ấa]y\s*ph[ée]p|GP)(?:\s*(?:thi[ếe]t\s*l[ậa]p|ICP|cung\s*c[ấa]p)[^\d:]{0,80})?"
-        r"\s*(?:s[ốo])?\s*:?\s*(?:s[ốo]\s*)?(\d{1,5}|[\.…]+)\s*/\s*(GP|GXN)\s*-\s*([A-ZĐ&]{2,8})"
-    ],
-    "issuer_patterns": [
-        r"(?:do|c[ủu]a)\s+(B[ộo]\s*(?:Th[ôo]ng\s*tin\s*v[àa]\s*Truy[ềe]n\s*th[ôo]ng|V[ăa]n\s*h[óo]a"
-        r"[\s,-]*Th[ôo]ng\s*tin)|C[ụu]c\s*(?:Qu[ảa]n\s*l[ýy]\s*)?Ph[áa]t\s*thanh[^.;<]{0,60}|"
-        r"S[ởo]\s*(?:Th[ôo]ng\s*tin\s*(?:v[àa]|-)\s*Truy[ềe]n\s*th[ôo]ng|TT\s*&?\s*TT|TTTT)[^.;<]{0,40})"
-    ],
-    "old_suffixes": ["BVHTT"],
-}
-LICENCE_WINDOW = 200  # characters after the number where issuer and date are looked for
-_ISSUER_END = re.compile(r"\s(?:c[ấa]p|ng[àa]y|n[ăa]m|k[ýy])\b|\d", re.IGNORECASE)
-
-
-@dataclass(frozen=True)
-class Licence:
-    """A licence line as parsed: the number may be a placeholder ("số …/GP-STTTT")."""
-
-    number: str | None
-    kind: str  # GP or GXN
-    suffix: str  # STTTT, TTĐT, BVHTT …
-    issuer: str
-    date: str  # ISO, or ""
-    evidence: Evidence
-    where: str
-
-
-def parse_licence(regions: Sequence[Region], options: Mapping[str, Any]) -> Licence | None:
-    """The first licence line in the regions, with its issuer and date if printed after it."""
-    numbers = compile_patterns(options.get("number_patterns") or DEFAULT_LICENCE["number_patterns"])
-    issuers = compile_patterns(options.get("issuer_patterns") or DEFAULT_LICENCE["issuer_patterns"])
-    for region in regions:
-        text, folded = region.text, fold_aligned(region.text)
-        hits = [m for p in numbers if (m := search_both(p, text, folded))]
-        if not hits:
-            continue
-        m = min(hits, key=lambda h: h.start())
-        raw_no, kind, suffix = (text[m.start(i) : m.end(i)].strip() for i in (1, 2, 3))
-        number = None if raw_no.strip(".…") == "" else raw_no
-        kind, suffix = kind.upper(), suffix.upper()
-        window = text[m.end() : m.end() + LICENCE_WINDOW]
-        wfold = folded[m.end() : m.end() + LICENCE_WINDOW]
-        issuer = ""
-        for p in issuers:
-            im = search_both(p, window, wfold)
-            if im is not None:
-                raw = window[im.start(1) : im.end(1)]
-                end = _ISSUER_END.search(raw, 3)
-                issuer = (raw[: end.start()] if end else raw).strip(_TRIM)
-                break
-        dates = find_dates(window)
-        shown = f"{number}/{kind}-{suffix}" if number else f"…/{kind}-{suffix}"
-        ev = Evidence(region.url, excerpt(text, m.start(), m.end() + 80))
-        iso = dates[0].value.isoformat() if dates else ""
-        return Licence(shown if number else None, kind, suffix, issuer, iso, ev, region.where)
-    return None
-
-
-@check(
-    id="licence",
-    title={"vi": "Giấy phép thiết lập trang thông tin điện tử", "en": "Website licence notice"},
-    failure_title={
-        "vi": "Không ghi số giấy phép (bắt buộc theo yêu cầu của tỉnh)",
-        "en": "No licence notice (required by the province)",
-    },
-    legal_basis=BASIS_LICENCE,
-)
-def licence(site: PortalArtifacts, ctx: CheckContext) -> list[Finding]:
-    """Licence number, issuer and date, parsed from the footer or the home page.
-
-    A state portal carrying only Đ10 information is exempt (TT 09/2014 Đ2.1.c): a missing
-    licence is `na` unless `licence_required` (the registry or settings, e.g. the 2015
-    Quảng Bình inspection asked for one) makes it `fail`. An old Bộ VH-TT licence (before
-    2008, at most ten years valid under NĐ 72/2013 Đ23.6) is `warn` when one is required.
-    """
-    if (unknown := not_checked(site, "licence")) is not None:
-        return [unknown]
-    required = ctx.options.get("licence_required")
-    required = site.licence_required if required is None else bool(required)
-    found = parse_licence(footer_regions(site), ctx.options)
-    if found is None:
-        status = Status.FAIL if required else Status.NA
-        return [
-            Finding(
-                "licence",
-                status,
-                {
-                    "vi": "Không thấy số giấy phép ở chân trang hoặc trang chủ"
-                    + ("." if required else " (cổng cơ quan nhà nước được miễn cấp phép)."),
-                    "en": "No licence notice in the footer or on the home page"
-                    + ("." if required else " (state portals are exempt)."),
-                },
-                details={"found": False, "required": required},
-            )
-        ]
-    old_suffixes = {
-        s.upper() for s in ctx.options.get("old_suffixes") or DEFAULT_LICENCE["old_suffixes"]
-    }
-    old = found.suffix in old_suffixes
-    status = Status.PASS
-    note_vi = note_en = ""
-    if found.number is None:
-        status = Status.WARN if required else Status.PASS
-        note_vi, note_en = " (dòng giấy phép chưa ghi số)", " (licence line without a number)"
-    elif old:
-        status = Status.WARN if required else Status.PASS
-        note_vi = " (giấy phép cũ của Bộ Văn hóa - Thông tin)"
-        note_en = " (old licence of the former Ministry of Culture and Information)"
-    label = found.number or f"…/{found.kind}-{found.suffix}"
-    return [
-        Finding(
-            "licence",
-            status,
-            {"vi": f"Giấy phép: {label}{note_vi}", "en": f"Licence: {label}{note_en}"},
-            (found.evidence,),
-            {
-                "found": True,
-                "number": found.number,
-                "issuer": found.issuer,
-                "date": found.date,
-                "old": old,
-                "required": required,
-                "where": found.where,
-            },
-        )
-    ]

@@ -17,7 +17,7 @@ from collections.abc import Sequence
 from datetime import date, timedelta
 
 from checks.base import CheckContext, Evidence, Finding, Status, check
-from checks.footer import not_checked
+from checks.common import not_checked
 from checks.text import fold, match_key
 from probe.artifacts import DateMention, Page, PortalArtifacts
 

@@ -23,7 +23,7 @@ from typing import Any
 from urllib.parse import urlsplit
 
 from checks.base import CheckContext, Evidence, Finding, Status, check
-from checks.footer import compile_patterns, excerpt, fold_aligned, not_checked
+from checks.common import compile_patterns, excerpt, fold_aligned, not_checked
 from checks.text import fold
 from probe.artifacts import Page, PortalArtifacts
 

@@ -14,8 +14,8 @@ from checks.footer import (
     footer_owner,
     footer_phone,
     footer_responsible_person,
-    licence,
 )
+from checks.licence import licence
 from checks.ruleset import load_ruleset
 
 RULESET = load_ruleset("nd43-2011")
