@@ -16,8 +16,8 @@ demo: $(STAMP)
 	$(VENV)/bin/probe demo
 
 lint: $(STAMP)
-	$(VENV)/bin/ruff check probe checks tests bench
-	$(VENV)/bin/ruff format --check probe checks tests bench
+	$(VENV)/bin/ruff check .
+	$(VENV)/bin/ruff format --check .
 
 test: $(STAMP) lint
 	$(PY) -m pytest -q $(PYTEST_ARGS)
