@@ -13,7 +13,7 @@ from collections.abc import Iterable, Mapping
 from typing import Any
 
 from checks.base import CheckContext, Evidence, Finding, Status, check
-from checks.common import excerpt, not_checked
+from checks.common import excerpt, not_checked, searched_evidence
 from checks.text import match_key
 from probe.artifacts import Page, PortalArtifacts
 from probe.textparse import find_emails
@@ -79,7 +79,7 @@ def _published_on(page: Page, is_home: bool, contact_words: Iterable[str]) -> se
     legal_basis="NĐ 43/2011/NĐ-CP Điều 10 khoản 1 điểm k, l",
 )
 def email_public_provider(site: PortalArtifacts, ctx: CheckContext) -> list[Finding]:
-    """Fail when a published address is on a public provider; na when none is published."""
+    """Fail when a published address is on a public provider; pass when none is."""
     check_id = "email.public_provider"
     if (unknown := not_checked(site, check_id)) is not None:
         return [unknown]
@@ -109,15 +109,21 @@ def email_public_provider(site: PortalArtifacts, ctx: CheckContext) -> list[Find
     public = [r for r in published if r["class"] == "public"]
     details = {"emails": list(rows.values()), "public": [r["address"] for r in public]}
     if not published:
+        # Nothing on a public provider is published, so this rule is met; the missing
+        # address itself is footer.email's (and section.official_contacts') finding.
+        # `na` would claim the rule does not apply to this agency, which is not so.
         return [
             Finding(
                 check_id,
-                Status.NA,
+                Status.PASS,
                 {
-                    "vi": "Cổng không công bố địa chỉ thư điện tử nào.",
-                    "en": "The portal publishes no e-mail address.",
+                    "vi": "Cổng không công bố địa chỉ thư điện tử nào (không có hộp thư công "
+                    "cộng); xem footer.email.",
+                    "en": "The portal publishes no e-mail address (so none on a public "
+                    "provider); see footer.email.",
                 },
-                details=details,
+                searched_evidence(site, f"(0 địa chỉ / no address on {len(site.pages)} pages)"),
+                details,
             )
         ]
     if public:

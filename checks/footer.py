@@ -45,6 +45,7 @@ _BOUNDARY = re.compile(
     r"co quan chu quan|hotline|duoc thiet ke boi|thiet ke boi|phat trien boi|designed by|"
     r"so luot truy cap|luot truy cap|dang truy cap|copyright)\b|[|©®]"
 )
+_OWNER_OF = re.compile(r"(?:thuoc(?: ve)?|cua)\s+")  # "© Bản quyền thuộc về …"
 _IDENTITY_HEAD = re.compile(r"(?:dia chi|tru so|dien thoai|dt|tel)\b")
 TRIM = " \t-–—:;,.|•·*\"'“”‘’"
 
@@ -132,6 +133,8 @@ def _clean_value(raw: str) -> str:
     raw = raw.strip(TRIM)
     while (lead := _BOUNDARY.match(fold_aligned(raw))) is not None and lead.end() > 0:
         raw = raw[lead.end() :].strip(TRIM)
+    if (owner_of := _OWNER_OF.match(fold_aligned(raw))) is not None:
+        raw = raw[owner_of.end() :]
     cut = _BOUNDARY.search(fold_aligned(raw), 1)
     if cut is not None:
         raw = raw[: cut.start()]

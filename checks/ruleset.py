@@ -13,7 +13,7 @@ File schema (every problem raises `InputError` naming the file, the entry and th
   ``default_levels`` (levels an entry applies to unless it says otherwise).
 - ``[[section]]``: ``id``, ``label = {vi, en}``, ``legal_basis``, ``weight`` (>= 0),
   optional ``levels``, ``verified`` (default true), ``required`` (default true; false =
-  recommended), ``kind`` (``link`` | ``search`` | ``sitemap``), ``effective_from``,
+  recommended), ``kind`` (``link`` | ``search`` | ``sitemap`` | ``contacts``), ``effective_from``,
   ``na_reason = {vi, en}``, and the recognition lists ``labels`` (phrases in link text,
   title, alt), ``slugs`` (phrases in URL path segments), ``hosts`` (first host label, e.g.
   ``dichvucong``), ``exclude`` (phrases that veto a label match), ``fields`` (search-box
@@ -59,7 +59,7 @@ from probe.settings import CONFIG_DIR
 
 RULESETS_DIR = CONFIG_DIR / "rulesets"
 LEVELS = ("province", "department", "district", "commune")
-KINDS = ("link", "search", "sitemap")
+KINDS = ("link", "search", "sitemap", "contacts")
 PATTERN_FIELDS = ("labels", "slugs", "hosts", "exclude", "fields")
 _TOP_FIELDS = frozenset(
     {"id", "version", "title", "effective_from", "effective_until", "inherit", "default_levels"}

@@ -23,6 +23,7 @@ from dataclasses import dataclass
 from urllib.parse import urlsplit
 
 from checks.base import CheckContext, Evidence, Finding, Status, check
+from checks.contacts import contact_pages
 from checks.ruleset import Section
 from checks.text import compact, match_key, slug_words
 from probe.artifacts import Link, Page, PortalArtifacts
@@ -36,13 +37,15 @@ MAX_CANDIDATES = 12
 _LOGIN_FIELDS = ("password", "passwd", "matkhau", "mat_khau", "pwd")
 _LOGIN_URL = ("login", "dang-nhap", "dangnhap", "signin", "sign-in", "/auth")
 _RANK = {Status.PASS: 0, Status.UNKNOWN: 1, Status.WARN: 2}
+MAX_HOMES = 2  # the registered home page and at most this many self-declared ones
+_HOME_WORDS = (" trang chu ", " vao trang ", " home ", " default ", " enter ")
 
 
 @dataclass(frozen=True)
 class _Match:
     link: Link
     page: Page
-    how: str  # "text", "title", "alt", "slug", "host"
+    how: str  # "text", "title", "alt", "slug", "host", "content" (officials listed)
     matched: str  # the label or URL segment that matched
 
 
@@ -73,9 +76,31 @@ def check_sections(site: PortalArtifacts, ctx: CheckContext) -> list[Finding]:
     out: list[Finding] = []
     for section in sections:
         if section.kind == "search":
-            out.append(_search(section, site, home, places))
+            out.append(_search(section, site, places))
         else:
             out.append(_link_section(section, site, places))
+    return out
+
+
+def home_pages(site: PortalArtifacts) -> list[Page]:
+    """The home page, plus the page the portal itself calls its home page.
+
+    SharePoint and older portals answer `/` with an entry page ("Vào trang chủ") or a
+    copy of the layout, while the page their own "Trang chủ" link opens
+    (`/Pages/default.aspx`, `/portal/home`) holds the home-page blocks. What TT 32 Đ16.2
+    calls the home page is the latter as much as the former, so its links count too.
+    """
+    home = site.pages[0]
+    out = [home]
+    for link in home.links:
+        if len(out) > MAX_HOMES or not _same_site(link.url, site):
+            continue
+        key = match_key(f"{link.label} {urlsplit(link.url).path}")
+        if not any(w in key for w in _HOME_WORDS):
+            continue
+        page = site.page_for(link.url)
+        if page is not None and page.ok and all(page is not p for p in out):
+            out.append(page)
     return out
 
 
@@ -83,11 +108,12 @@ def _places(site: PortalArtifacts) -> list[tuple[Link, Page]]:
     """Home-page links, then the navigation links of every other crawled page, unique."""
     seen: set[str] = set()
     out: list[tuple[Link, Page]] = []
-    home = site.pages[0]
-    for link in home.links:
-        if link.url not in seen:
-            seen.add(link.url)
-            out.append((link, home))
+    homes = home_pages(site)
+    for home in homes:
+        for link in home.links:
+            if link.url not in seen:
+                seen.add(link.url)
+                out.append((link, home))
     for page in site.pages[1:]:
         for link in page.links:
             if link.region == "nav" and link.url not in seen:
@@ -102,12 +128,16 @@ def _link_section(
     matches = [m for link, page in places if (m := _match(section, link, page)) is not None]
     if section.kind == "sitemap":
         matches.extend(_sitemap_files(site))
+    if section.kind == "contacts" and not matches:
+        matches.extend(
+            _Match(link, page, "content", text) for link, page, text in contact_pages(site, places)
+        )
     if not matches:
         return _missing(section, site)
     matches.sort(key=lambda m: (m.link.region != "nav", m.how in ("slug", "host")))
     best: tuple[_Match, _Target] | None = None
     for m in matches[:MAX_CANDIDATES]:
-        target = _target(site, m.link)
+        target = _target(site, m.link, search=section.kind == "search")
         if best is None or _RANK[target.status] < _RANK[best[1].status]:
             best = (m, target)
         if target.status is Status.PASS:
@@ -178,16 +208,25 @@ def _same_site(url: str, site: PortalArtifacts) -> bool:
     return host in roots
 
 
-def _target(site: PortalArtifacts, link: Link) -> _Target:
-    """What became of the page a section link points to."""
+def _target(site: PortalArtifacts, link: Link, *, search: bool = False) -> _Target:
+    """What became of the page a section link points to.
+
+    A search page opened without a query legitimately shows almost nothing ("Không có
+    kết quả"), so for the search section any 2xx page is the working tool.
+    """
     url = link.url
     page = site.page_for(url)
     if page is not None:
-        return _judge_page(page)
+        judged = _judge_page(page)
+        if search and judged.code == "empty":
+            return _Target(Status.PASS, "ok", page.status)
+        return judged
     failure = site.failure_for(url)
     if failure is not None:
-        if failure.code == "http_status" and failure.status >= 400:
-            return _Target(Status.WARN, f"http_{failure.status}", failure.status)
+        # The fetcher retried: a 4xx/5xx that persists is a broken link as readers see it.
+        if failure.status >= 400 or failure.code.startswith("http_"):
+            status = failure.status or int(failure.code.removeprefix("http_") or 0)
+            return _Target(Status.WARN, f"http_{status}", status)
         return _Target(Status.UNKNOWN, failure.code, failure.status)
     if link.is_document:
         return _Target(Status.PASS, "document")
@@ -209,16 +248,17 @@ def _judge_page(page: Page) -> _Target:
     final = page.final_url.lower()
     if (login_form or any(p in final for p in _LOGIN_URL)) and len(page.main_text) < 600:
         return _Target(Status.WARN, "login", page.status)
-    if len(page.main_text or page.text) < MIN_CONTENT_CHARS:
+    # A question form (name, e-mail, question) is the content of a Q&A page (Đ15.2).
+    interactive = any(len(form.fields) >= 2 for form in page.forms)
+    if len(page.main_text or page.text) < MIN_CONTENT_CHARS and not interactive:
         return _Target(Status.WARN, "empty", page.status)
     return _Target(Status.PASS, "ok", page.status)
 
 
-def _search(
-    section: Section, site: PortalArtifacts, home: Page, places: list[tuple[Link, Page]]
-) -> Finding:
+def _search(section: Section, site: PortalArtifacts, places: list[tuple[Link, Page]]) -> Finding:
     """A search box on the home page (ND 43 Đ15.1.a), or a menu link to a search page."""
-    for form in home.forms:
+    forms = [(home, form) for home in home_pages(site) for form in home.forms]
+    for home, form in forms:
         fields = {f.lower() for f in form.fields}
         named = fields & section.field_names
         key = match_key(f"{form.text} {form.action}")
@@ -243,8 +283,15 @@ def _search(
 
 def _found(section: Section, m: _Match, target: _Target) -> Finding:
     name = section.label["vi"]
-    shown = m.matched if m.how not in ("slug", "host") else m.link.url
-    where = {"text": "chữ", "title": "title", "alt": "alt ảnh", "slug": "URL", "host": "tên miền"}
+    shown = m.matched if m.how not in ("slug", "host", "content") else m.link.url
+    where = {
+        "text": "chữ",
+        "title": "title",
+        "alt": "alt ảnh",
+        "slug": "URL",
+        "host": "tên miền",
+        "content": "nội dung trang",
+    }
     if target.status is Status.PASS:
         note = {"external": " (trang ngoài cổng, không tải)", "document": " (tệp văn bản)"}
         msg = {
@@ -270,7 +317,7 @@ def _found(section: Section, m: _Match, target: _Target) -> Finding:
     status_text = str(target.http_status) if target.http_status else target.code
     evidence = (
         Evidence(m.page.final_url, f"{shown} [{where[m.how]}]"),
-        Evidence(m.link.url, f"→ {status_text}"),
+        Evidence(m.link.url, m.matched if m.how == "content" else f"→ {status_text}"),
     )
     details = {
         "found": True,
@@ -287,16 +334,22 @@ def _found(section: Section, m: _Match, target: _Target) -> Finding:
 
 
 def _missing(section: Section, site: PortalArtifacts) -> Finding:
-    kind = "khuyến nghị" if not section.required else "bắt buộc"
+    """`fail` for a mandated section; `warn` for a recommended or unverified one.
+
+    An inspector must not be told an agency breaks a rule we could not verify exists.
+    """
+    mandated = section.required and section.verified
+    kind = "bắt buộc" if mandated else "khuyến nghị"
+    kind_en = "mandated" if mandated else "recommended"
     pages = len(site.pages)
     return _finding(
         section,
-        Status.FAIL,
+        Status.FAIL if mandated else Status.WARN,
         {
             "vi": f"Không thấy mục «{section.label['vi']}» ({kind}) trên trang chủ hay trình "
             f"đơn chính ({pages} trang đã xem).",
-            "en": f"No «{section.label['en']}» section on the home page or main menu "
-            f"({pages} pages seen).",
+            "en": f"No «{section.label['en']}» section ({kind_en}) on the home page or main "
+            f"menu ({pages} pages seen).",
         },
         (Evidence(site.pages[0].final_url, "(không tìm thấy / not found)"),),
         {"found": False, "pages_seen": pages},

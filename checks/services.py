@@ -23,13 +23,19 @@ from typing import Any
 from urllib.parse import urlsplit
 
 from checks.base import CheckContext, Evidence, Finding, Status, check
-from checks.common import compile_patterns, excerpt, fold_aligned, not_checked
+from checks.common import (
+    compile_patterns,
+    excerpt,
+    fold_aligned,
+    not_checked,
+    searched_evidence,
+)
 from checks.text import fold
 from probe.artifacts import Page, PortalArtifacts
 
 DEFAULTS: Mapping[str, Any] = {
     "scheme": "2011",
-    "pass_level": 3,
+    "pass_level": 2,
     "level_2011_patterns": [
         r"m[ứu]c\s*(?:đ[ộo]|do)?\s*:?\s*([1-4])\b",
         r"\bDVC(?:TT)?\s*(?:m[ứu]c\s*(?:đ[ộo]|do)?\s*)?([1-4])\b",
@@ -47,6 +53,9 @@ _CONTEXT = re.compile(r"dich vu cong|dvc|thu tuc|tthc|ho so|truc tuyen|online se
 _FORM_WORDS = re.compile(r"\b(?:mau|bieu mau|to khai|don de nghi|don xin|giay de nghi|form)\b")
 _SUBMIT_WORDS = re.compile(r"nop ho so|gui ho so|nop truc tuyen|dang ky truc tuyen|gui kem")
 _PARTIAL_CONTEXT = re.compile(r"(?:truc tuyen|dvc(?:tt)?|muc do|hinh thuc)\s*:?\s*$")
+_NAME_STOP = re.compile(r"muc do\s*:?\s*[1-4]|[.;|()\[\]]|\s[-–:]\s")
+NAME_CHARS = 80  # how far back a service name is read
+NAME_WORDS = 8
 CONTEXT_RADIUS = 150
 MAX_EVIDENCE = 6
 
@@ -62,29 +71,38 @@ def _host_path(url: str) -> str:
 
 
 class _Tally:
-    """Counts per level and the best evidence, highest level first."""
+    """The best level seen per distinct service, and the evidence for it.
+
+    A service is named by what identifies it on the page: the words before its "Mức độ N"
+    (so the same procedure listed on the home page and on the procedures page is one), the
+    URL of its form, or the target of its link. Counting links instead would let one
+    service linked from every page's menu outweigh twenty listed once.
+    """
 
     def __init__(self) -> None:
-        self.counts: dict[int, int] = {1: 0, 2: 0, 3: 0, 4: 0}
-        self.items: list[tuple[int, str, Evidence]] = []
-        self.seen: set[tuple[int, str, str]] = set()
+        self.services: dict[str, tuple[int, str, Evidence]] = {}
         self.full: list[Evidence] = []
         self.partial: list[Evidence] = []
 
-    def add(self, level: int, how: str, ev: Evidence) -> None:
-        key = (level, ev.url, ev.text)
-        if key in self.seen:
-            return
-        self.seen.add(key)
-        self.counts[level] += 1
-        self.items.append((level, how, ev))
+    def add(self, level: int, how: str, ev: Evidence, service: str = "") -> None:
+        key = service or f"{ev.url} {ev.text}"
+        known = self.services.get(key)
+        if known is None or level > known[0]:
+            self.services[key] = (level, how, ev)
+
+    @property
+    def counts(self) -> dict[int, int]:
+        counts = {1: 0, 2: 0, 3: 0, 4: 0}
+        for level, _, _ in self.services.values():
+            counts[level] += 1
+        return counts
 
     @property
     def max_level(self) -> int:
-        return max((lvl for lvl, n in self.counts.items() if n), default=0)
+        return max((lvl for lvl, _, _ in self.services.values()), default=0)
 
     def evidence(self) -> tuple[Evidence, ...]:
-        ranked = sorted(self.items, key=lambda item: -item[0])
+        ranked = sorted(self.services.values(), key=lambda item: -item[0])
         return tuple(ev for _, _, ev in ranked[:MAX_EVIDENCE])
 
 
@@ -97,7 +115,8 @@ def _mentions(page: Page, ctx: CheckContext, tally: _Tally) -> None:
             for m in pattern.finditer(source):
                 around = folded[max(0, m.start() - CONTEXT_RADIUS) : m.end() + CONTEXT_RADIUS]
                 if _CONTEXT.search(around):
-                    tally.add(int(m.group(1)), "mention", Evidence(url, excerpt(text, *m.span())))
+                    ev = Evidence(url, excerpt(text, *m.span()))
+                    tally.add(int(m.group(1)), "mention", ev, _service_name(folded, m.start()))
     for pattern in compile_patterns(_opt(ctx, "level_2022_full_patterns")):
         for m in pattern.finditer(folded):
             tally.full.append(Evidence(url, excerpt(text, *m.span())))
@@ -108,6 +127,14 @@ def _mentions(page: Page, ctx: CheckContext, tally: _Tally) -> None:
                 tally.partial.append(Evidence(url, excerpt(text, *m.span())))
 
 
+def _service_name(folded: str, at: int) -> str:
+    """The last words before a level mention: the service's name, as a counting key."""
+    chunk = folded[max(0, at - NAME_CHARS) : at].rstrip(" -–:")
+    before = _NAME_STOP.split(chunk)[-1]
+    words = re.findall(r"[a-z0-9]+", before)[-NAME_WORDS:]
+    return "name:" + " ".join(words) if words else ""
+
+
 def _documents(page: Page, tally: _Tally) -> None:
     url = page.final_url or page.url
     procedure_page = bool(re.search(r"thu tuc|tthc|bieu mau", fold(f"{page.title} {url}")))
@@ -116,7 +143,7 @@ def _documents(page: Page, tally: _Tally) -> None:
             procedure_page or _FORM_WORDS.search(fold(f"{link.label} {link.url}"))
         ):
             name = link.label or link.url.rsplit("/", 1)[-1]
-            tally.add(2, "download", Evidence(url, f"{name} ({link.url})"))
+            tally.add(2, "download", Evidence(url, f"{name} ({link.url})"), "url:" + link.url)
 
 
 def _forms(page: Page, tally: _Tally) -> None:
@@ -125,7 +152,8 @@ def _forms(page: Page, tally: _Tally) -> None:
         words = fold(form.text)
         if form.has_file_input or _SUBMIT_WORDS.search(words):
             name = page.title or form.action
-            tally.add(3, "form", Evidence(url, f"{name}: {form.text[:120]}".strip(": ")))
+            ev = Evidence(url, f"{name}: {form.text[:120]}".strip(": "))
+            tally.add(3, "form", ev, f"form:{url} {form.action}")
 
 
 def _dvc_links(site: PortalArtifacts, ctx: CheckContext, tally: _Tally) -> set[str]:
@@ -133,11 +161,14 @@ def _dvc_links(site: PortalArtifacts, ctx: CheckContext, tally: _Tally) -> set[s
     national = str(_opt(ctx, "national_portal")).lower()
     province = site.province_domain.lower().removeprefix("www.")
     levels = compile_patterns(_opt(ctx, "level_2011_patterns"))
+    own = {_host_path(u).split("/", 1)[0] for u in (site.url, site.final_url) if u}
     hosts: set[str] = set()
     for page in site.pages:
         for link in page.links:
             host_path = _host_path(link.url)
             host = host_path.split("/", 1)[0]
+            if host in own:
+                continue  # the portal's own /dvc page is judged by what it says, not as a portal
             official = host == national or host.endswith(".gov.vn")
             in_scope = host == national or not province or host.endswith("." + province)
             if not (official and in_scope and any(p.search(host_path) for p in patterns)):
@@ -149,7 +180,7 @@ def _dvc_links(site: PortalArtifacts, ctx: CheckContext, tally: _Tally) -> set[s
                 if m:
                     level = max(level, int(m.group(1)))
             ev = Evidence(page.final_url or page.url, f"{link.label or host} → {link.url}")
-            tally.add(level, "service_portal", ev)
+            tally.add(level, "service_portal", ev, "url:" + link.url)
     return hosts
 
 
@@ -170,10 +201,10 @@ def _level_2022(tally: _Tally) -> tuple[str, str]:
         "en": "Online public services and their level",
     },
     failure_title={
-        "vi": "Không cung cấp dịch vụ công trực tuyến mức độ 3–4",
-        "en": "No online public services at level 3–4",
+        "vi": "Không thấy dịch vụ công trực tuyến (hoặc chỉ ở mức độ 1)",
+        "en": "No online public services found (or only at level 1)",
     },
-    legal_basis="NĐ 43/2011/NĐ-CP Điều 3 khoản 4, Điều 18 khoản 2",
+    legal_basis="NĐ 43/2011/NĐ-CP Điều 3 khoản 4, Điều 18 khoản 2, Điều 19 khoản 1",
 )
 def services_level(site: PortalArtifacts, ctx: CheckContext) -> list[Finding]:
     """Max level (0–4), the 2022 class and counts per level, judged by the ruleset scheme."""
@@ -197,6 +228,10 @@ def services_level(site: PortalArtifacts, ctx: CheckContext) -> list[Finding]:
         "scheme": str(_opt(ctx, "scheme")),
     }
     evidence = tally.evidence() + tuple((tally.full or tally.partial)[:2])
+    if not evidence:
+        evidence = searched_evidence(
+            site, f"(không thấy dịch vụ / no service on {len(site.pages)} pages)"
+        )
     if details["scheme"] == "2022":
         status = {"full": Status.PASS, "partial": Status.WARN}.get(level_2022, Status.FAIL)
         vi = {"full": "toàn trình", "partial": "một phần", "none": "không có"}[level_2022]

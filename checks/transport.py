@@ -116,7 +116,24 @@ def https(site: PortalArtifacts, ctx: CheckContext) -> list[Finding]:
     (TT 32/2017 Đ20 requires it for level 3–4 services, not explicitly for the portal).
     """
     if site.home is None:
-        return [_unknown("https", site)]
+        # Whether a registered https:// address is HTTPS needs only the URL; whether it
+        # works is availability's and tls's question. An http:// one that never answered
+        # may still redirect, so that stays unknown.
+        if not site.url.lower().startswith("https://"):
+            return [_unknown("https", site)]
+        return [
+            Finding(
+                "https",
+                Status.PASS,
+                _msg(
+                    "Địa chỉ đăng ký là https (cổng không tải được: xem availability/tls).",
+                    "The registered address is https (the portal did not load: see "
+                    "availability/tls).",
+                ),
+                (Evidence(site.url, site.url),),
+                {"url": site.url, "final_url": "", "home_loaded": False},
+            )
+        ]
     final = _final_url(site)
     chain = [u for u, _ in site.redirect_chain] + [final]
     details = {"url": site.url, "final_url": final, "redirect_chain": chain}
@@ -313,6 +330,24 @@ def domain(site: PortalArtifacts, ctx: CheckContext) -> list[Finding]:
         ]
     details["province_domain"] = province
     level = site.agency_level
+    if level not in templates:
+        # Đ6 names no pattern for this level: only the suffix can be judged.
+        details["template"] = None
+        gov = str(ctx.options.get("government_suffix", ".gov.vn")).lower()
+        status = Status.PASS if host.endswith(gov) else Status.WARN
+        return [
+            Finding(
+                "domain",
+                status,
+                _msg(
+                    f"Tên miền {host}: quy định không nêu mẫu cho cấp {level}; chỉ xét đuôi {gov}.",
+                    f"Domain {host}: no naming pattern for level {level}; only the {gov} "
+                    "suffix is judged.",
+                ),
+                ev,
+                details,
+            )
+        ]
     if _conforms(host, level, province, templates):
         note_vi = (
             f" (địa chỉ đăng ký {registered} chuyển hướng về đây)" if registered != host else ""

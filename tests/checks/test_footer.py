@@ -104,9 +104,6 @@ def test_truong_ban_ban_bien_tap_with_module_defaults(make_site: Any) -> None:
     assert finding.details["value"].startswith("Nguyễn Văn A")
 
 
-@pytest.mark.xfail(
-    strict=True, reason="nd43-2011 responsible_patterns lack 'Trưởng ban Ban biên tập' (reported)"
-)
 def test_truong_ban_ban_bien_tap_with_ruleset(make_site: Any) -> None:
     site = make_site([("http://x.gov.vn/", page(HATINH))])
     (finding,) = footer_responsible_person(site, ctx("footer.responsible_person"))

@@ -1,0 +1,55 @@
+"""Recognise a page that *is* a directory of officials, whatever its menu calls it.
+
+ND 43/2011 Đ10.1.k (and Luật CNTT Đ28.2.đ) ask for the name, position, unit, phone and
+official e-mail of competent officials. Portals often publish them on the page they call
+"Lãnh đạo Sở" or "Liên hệ" rather than under a "Danh bạ" item, so the section check
+also accepts a menu page whose main text pairs a position with a phone number and an
+e-mail address. The agency's own contact block (address, switchboard, one mailbox) has
+no position title and so does not count; nor does a leaders page without phones or
+e-mails.
+"""
+
+from __future__ import annotations
+
+import re
+
+from checks.common import excerpt, fold_aligned
+from probe.artifacts import Link, Page, PortalArtifacts
+
+# Regex building blocks on folded text: position titles, phone numbers, e-mail addresses.
+_TITLE = re.compile(
+    r"\b(?:pho )?(?:giam doc|chu tich|truong phong|truong ban|chanh van phong|"
+    r"chanh thanh tra|bi thu|tong giam doc|cuc truong|vu truong)\b|\bchuyen vien\b|"
+    r"\bcan bo (?:dau moi|phu trach)\b|\bnguoi phat ngon\b"
+)
+_PHONE = re.compile(r"(?:\(?\+?84[\.\s]?\d{2,3}\)?|\(?0\d{2,3}\)?)[\d\s\.\-]{5,14}\d")
+_EMAIL = re.compile(r"[\w.\-]+@[\w\-]+(?:\.[\w\-]+)+")
+WINDOW = 160  # characters around a position title where its phone and e-mail must be
+
+
+def person_row(page: Page) -> tuple[int, int] | None:
+    """The span of the first position title with a phone and an e-mail next to it."""
+    text = page.main_text
+    folded = fold_aligned(text)
+    for m in _TITLE.finditer(folded):
+        window = folded[max(0, m.start() - WINDOW) : m.end() + WINDOW]
+        if _PHONE.search(window) and _EMAIL.search(window):
+            return m.start(), m.end()
+    return None
+
+
+def contact_pages(
+    site: PortalArtifacts, places: list[tuple[Link, Page]]
+) -> list[tuple[Link, Page, str]]:
+    """(link, page the link is on, excerpt) for every linked page that lists officials."""
+    out: list[tuple[Link, Page, str]] = []
+    seen: set[str] = set()
+    for link, page in places:
+        target = site.page_for(link.url)
+        if target is None or not target.ok or target.url in seen:
+            continue
+        seen.add(target.url)
+        span = person_row(target)
+        if span is not None:
+            out.append((link, page, excerpt(target.main_text, *span, radius=WINDOW // 2)))
+    return out
