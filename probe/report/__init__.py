@@ -10,7 +10,7 @@ from pathlib import Path
 from typing import TextIO
 
 from probe.errors import InputError
-from probe.report.load import ReportData
+from probe.report.load import ReportData, paused_gc
 from probe.report.table import Table, build_table
 
 FORMATS = ("table", "csv", "xlsx", "json", "html")
@@ -30,6 +30,13 @@ def render_report(
         raise InputError(f"--format {fmt!r}: expected one of {', '.join(FORMATS)}")
     if lang not in ("vi", "en"):
         raise InputError(f"--lang {lang!r}: expected vi or en")
+    with paused_gc():
+        return _render(data, fmt, lang, output, compare)
+
+
+def _render(
+    data: ReportData, fmt: str, lang: str, output: Path | TextIO | None, compare: ReportData | None
+) -> Table:
     table = build_table(data, lang=lang, compare=compare)
     if fmt == "table":
         from probe.report.render_terminal import render_terminal
