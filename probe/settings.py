@@ -6,6 +6,7 @@ rules are not settings: they live in `config/rulesets/`.
 
 from __future__ import annotations
 
+import math
 import os
 from dataclasses import dataclass, field, replace
 from pathlib import Path
@@ -63,24 +64,42 @@ def _split_connect_to(spec: str) -> tuple[str, str, str, str] | None:
     return parts[0], parts[1], parts[2], parts[3]
 
 
-def _env_int(name: str, default: int) -> int:
+def _env_int(name: str, default: int, minimum: int, maximum: int | None = None) -> int:
+    """A whole number from the environment, within bounds.
+
+    Out-of-range values are refused rather than clamped: a nightly job configured with
+    `PROBE_MAX_PAGES=-5` would otherwise "succeed" while checking nothing.
+    """
     raw = os.environ.get(name)
-    if raw is None or raw == "":
+    if raw is None or raw.strip() == "":
         return default
     try:
-        return int(raw)
+        value = int(raw)
     except ValueError:
         raise InputError(f"environment variable {name}={raw!r}: not a whole number") from None
+    if value < minimum or (maximum is not None and value > maximum):
+        bound = f"between {minimum} and {maximum}" if maximum is not None else f">= {minimum}"
+        raise InputError(f"environment variable {name}={raw!r}: must be {bound}")
+    return value
 
 
-def _env_float(name: str, default: float) -> float:
+def _env_float(name: str, default: float, *, positive: bool) -> float:
+    """A finite number of seconds from the environment: > 0 when `positive`, else >= 0.
+
+    `float()` accepts "nan" and "inf"; a NaN timeout compares false with everything and an
+    infinite deadline means a hung portal is never given up, so both are refused.
+    """
     raw = os.environ.get(name)
-    if raw is None or raw == "":
+    if raw is None or raw.strip() == "":
         return default
     try:
-        return float(raw)
+        value = float(raw)
     except ValueError:
         raise InputError(f"environment variable {name}={raw!r}: not a number") from None
+    if not math.isfinite(value) or value < 0 or (positive and value == 0):
+        bound = "a finite number > 0" if positive else "a finite number >= 0"
+        raise InputError(f"environment variable {name}={raw!r}: must be {bound}")
+    return value
 
 
 def default_db_url() -> str:
@@ -138,16 +157,18 @@ class Settings:
             registry_path=Path(os.environ.get("PROBE_REGISTRY", CONFIG_DIR / "portals.toml")),
             db_url=default_db_url(),
             contact_url=os.environ.get("PROBE_CONTACT_URL", cls.contact_url),
-            max_pages=_env_int("PROBE_MAX_PAGES", cls.max_pages),
-            max_depth=_env_int("PROBE_MAX_DEPTH", cls.max_depth),
-            per_host_concurrency=_env_int("PROBE_PER_HOST", cls.per_host_concurrency),
-            portal_concurrency=_env_int("PROBE_PORTAL_CONCURRENCY", cls.portal_concurrency),
-            min_delay=_env_float("PROBE_MIN_DELAY", cls.min_delay),
-            read_timeout=_env_float("PROBE_READ_TIMEOUT", cls.read_timeout),
-            portal_deadline=_env_float("PROBE_PORTAL_DEADLINE", cls.portal_deadline),
-            max_body_bytes=_env_int("PROBE_MAX_BODY_BYTES", cls.max_body_bytes),
+            max_pages=_env_int("PROBE_MAX_PAGES", cls.max_pages, 1, 10_000),
+            max_depth=_env_int("PROBE_MAX_DEPTH", cls.max_depth, 0, 20),
+            per_host_concurrency=_env_int("PROBE_PER_HOST", cls.per_host_concurrency, 1, 64),
+            portal_concurrency=_env_int(
+                "PROBE_PORTAL_CONCURRENCY", cls.portal_concurrency, 1, 1024
+            ),
+            min_delay=_env_float("PROBE_MIN_DELAY", cls.min_delay, positive=False),
+            read_timeout=_env_float("PROBE_READ_TIMEOUT", cls.read_timeout, positive=True),
+            portal_deadline=_env_float("PROBE_PORTAL_DEADLINE", cls.portal_deadline, positive=True),
+            max_body_bytes=_env_int("PROBE_MAX_BODY_BYTES", cls.max_body_bytes, 1024),
             ca_bundle=os.environ.get("PROBE_CA_BUNDLE", ""),
-            body_retention_days=_env_int("PROBE_BODY_RETENTION_DAYS", cls.body_retention_days),
+            body_retention_days=_env_int("PROBE_BODY_RETENTION_DAYS", cls.body_retention_days, 0),
             schedule_cron=os.environ.get("PROBE_SCHEDULE_CRON", cls.schedule_cron),
             schedule_timezone=os.environ.get("PROBE_SCHEDULE_TZ", cls.schedule_timezone),
         )
