@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import re
 from collections.abc import Iterator
 
 from probe.report.labels import ui
@@ -12,9 +13,15 @@ BIDI_CONTROLS = dict.fromkeys(
 )
 
 
+_BIDI_RE = re.compile("[" + "".join(chr(c) for c in BIDI_CONTROLS) + "]")
+
+
 def strip_bidi(text: str) -> str:
-    """Drop bidi controls: crawled text must not reorder what the reader sees."""
-    return text.translate(BIDI_CONTROLS)
+    """Drop bidi controls: crawled text must not reorder what the reader sees.
+
+    A regex rather than str.translate: translate with a dict walks every character in
+    Python-level lookups, which was the slowest step of a 700,000-cell workbook."""
+    return _BIDI_RE.sub("", text)
 
 
 def cell_text(cell: Cell | None) -> str:
