@@ -149,3 +149,22 @@ def counting_server() -> Iterator[_CountingServer]:
     finally:
         server.shutdown()
         server.server_close()
+
+
+def assert_one_line(result: CliResult, *needles: str) -> None:
+    """Exit 2, exactly one `probe: error:` line on stderr naming every needle, no traceback."""
+    assert result.code == 2, (result.code, result.err)
+    assert "Traceback" not in result.err
+    assert len(result.err_lines) == 1, result.err
+    line = result.err_lines[0]
+    assert line.startswith("probe: error: "), line
+    for needle in needles:
+        assert needle in line, (needle, line)
+
+
+def sqlite_dump(db: Path) -> list[str]:
+    """Every row and schema statement of a SQLite file, to prove nothing was written."""
+    import sqlite3
+
+    with sqlite3.connect(db) as conn:
+        return list(conn.iterdump())
