@@ -60,6 +60,8 @@ UI: Mapping[str, Mapping[str, str]] = {
     "legend": {"vi": "✓ đạt · ⚠ cảnh báo · ✗ không đạt · – không áp dụng · ? chưa xác định",
                "en": "✓ pass · ⚠ warning · ✗ fail · – not applicable · ? unknown"},
     "print": {"vi": "In", "en": "Print"},
+    "needs_script": {"vi": "Cần bật JavaScript để xem chi tiết từng cổng.",
+                     "en": "Turn JavaScript on to see each portal's details."},
     "close": {"vi": "Đóng", "en": "Close"},
     # fallback column titles when the check registry has no entry for a family
     "col.footer": {"vi": "Chân trang (TT 32/2017)", "en": "Footer (Circular 32/2017)"},

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import json
 import shutil
 from pathlib import Path
 
@@ -36,22 +37,36 @@ def test_safe_href_only_http() -> None:
         assert safe_href(bad) is None
 
 
+def _data_block(html: str) -> dict:
+    start = html.index('<script type="application/json" id="report-data">')
+    body = html[html.index(">", start) + 1 : html.index("</script>", start)]
+    assert "<" not in body and ">" not in body and "&" not in body
+    return json.loads(body)
+
+
 def test_hostile_text_is_escaped(report_engine: sa.Engine, tmp_path: Path) -> None:
     html = _html(report_engine, tmp_path).read_text(encoding="utf-8")
     assert "<script>window.__pwned" not in html
-    assert "&lt;script&gt;window.__pwned=1&lt;/script&gt;" in html
-    assert 'onerror="window' not in html and "&#34;&gt;&lt;img" in html
+    assert "&lt;script&gt;window.__pwned=1&lt;/script&gt;" in html  # the cell's title
+    assert 'onerror="window' not in html and "&quot;&gt;&lt;img" in html
     assert 'href="javascript:' not in html.lower()
-    assert JS_URL in html  # shown as text
     assert "\u202e" not in html and "govgpj.exe" in html
-    assert 'href="http://stp.quangbinh.gov.vn/lien-he"' in html
-    assert html.count("<script") == 1  # ours only
-    for ref in ('http-equiv="Content-Security-Policy"', "@media print", "<svg"):
+    assert html.count("<script") == 2  # the data block and ours
+    assert html.count('<script type="application/json"') == 1
+    for ref in ('http-equiv="Content-Security-Policy"', "@media print"):
         assert ref in html
     for remote in ('src="http', "src='http", 'href="//', "@import", "cdn"):
         assert remote not in html.lower()
-    assert "72/2013" in html  # legal basis in the detail view
     assert EVIL_TEXT not in html and BIDI_TEXT not in html
+    data = _data_block(html)
+    strings = data["s"]
+    assert EVIL_TEXT in strings and JS_URL in strings  # shown as text by the script
+    assert BIDI_TEXT not in strings and "govgpj.exe" in strings
+    pieces = [p for r in data["rows"] for f in r["f"] for p in f[6]]
+    hrefs = {strings[p[0]]: strings[p[2]] for p in pieces}
+    assert hrefs[JS_URL] == ""  # never a live link
+    assert hrefs["http://stp.quangbinh.gov.vn/lien-he"] == "http://stp.quangbinh.gov.vn/lien-he"
+    assert any("72/2013" in x for x in strings)  # legal basis of the licence finding
 
 
 @pytest.mark.parametrize("lang", ["vi", "en"])
@@ -112,6 +127,19 @@ def test_report_in_headless_chromium(report_engine: sa.Engine, tmp_path: Path) -
         assert page.locator("#grid tbody.group:visible").count() == n
         page.click('a[href="#d3"]')
         assert page.locator("#d3 svg.spark").count() == 1
+        page.click('#grid tbody.group[data-agency^="so-tu-phap"] a.open')
+        stp = page.locator('details.portal[data-agency^="so-tu-phap"]')
+        assert stp.count() == 1 and stp.get_attribute("open") is not None
+        quotes = stp.locator("blockquote").all_text_contents()
+        assert EVIL_TEXT in quotes and "govgpj.exe" in quotes  # text, bidi control gone
+        assert stp.locator("span.nolink").all_text_contents().count(JS_URL) == 1
+        assert stp.locator('a[href="http://stp.quangbinh.gov.vn/lien-he"]').count() == 1
+        assert (
+            page.locator("#details img, #details script, #details a[href^=javascript]").count() == 0
+        )
+        assert "72/2013" in stp.inner_text()  # legal basis column
+        page.evaluate("window.dispatchEvent(new Event('beforeprint'))")
+        assert page.locator("details.portal[open]").count() == page.locator("#grid tr").count() - 1
         shot = tmp_path / "report.png"
         page.screenshot(path=str(shot), full_page=True)
         assert page.evaluate("window.__pwned === undefined")
