@@ -85,11 +85,8 @@ def test_run_and_check_write_one_database_at_once(
     assert all(p["outcome"] == "checked" for p in doc["portals"])
     engine = sa.create_engine(any_db_url)
     with engine.connect() as conn:
-        per_run = dict(
-            conn.execute(sa.text("SELECT run_id, count(*) FROM portal_result GROUP BY run_id"))
-            .tuples()
-            .all()
-        )
+        rows = conn.execute(sa.text("SELECT run_id, count(*) FROM portal_result GROUP BY run_id"))
+        per_run = {int(run_id): int(n) for run_id, n in rows}
         findings = conn.execute(sa.text("SELECT count(*) FROM finding")).scalar()
         if any_db_url.startswith("sqlite"):
             assert conn.exec_driver_sql("PRAGMA integrity_check").scalar() == "ok"
