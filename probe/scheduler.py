@@ -31,6 +31,7 @@ from datetime import UTC, datetime, timedelta
 from typing import Any
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
+import sqlalchemy.exc
 from apscheduler.executors.asyncio import AsyncIOExecutor
 from apscheduler.jobstores.base import ConflictingIdError
 from apscheduler.jobstores.sqlalchemy import SQLAlchemyJobStore
@@ -41,6 +42,7 @@ from sqlalchemy import Engine, inspect
 from probe.errors import InputError
 from probe.registry import Agency, Registry, Target, load_registry
 from probe.settings import Settings
+from probe.store.repo import WRITE_OPTION
 
 log = logging.getLogger("probe.schedule")
 
@@ -299,7 +301,26 @@ class _BoundExecutor(AsyncIOExecutor):
 
 
 class _SharedEngineJobStore(SQLAlchemyJobStore):
-    """The job table in the probe database; the engine belongs to the Store, so keep it open."""
+    """The job table in the probe database, written in the Store's write transactions.
+
+    On SQLite every job-store transaction is BEGIN IMMEDIATE (the Store's WRITE_OPTION): the
+    job store reads then writes, and a deferred transaction upgrading to a write while another
+    process writes fails at once with "database is locked" instead of waiting.
+    """
+
+    def __init__(self, engine: Engine) -> None:
+        super().__init__(
+            engine=engine.execution_options(**{WRITE_OPTION: True}), tablename=JOB_TABLE
+        )
+
+    def start(self, scheduler: Any, alias: str) -> None:
+        """Create the table if missing; a second scheduler creating it at the same moment wins."""
+        try:
+            super().start(scheduler, alias)
+        except sqlalchemy.exc.DBAPIError:
+            if not inspect(self.engine).has_table(JOB_TABLE):
+                raise
+            super().start(scheduler, alias)  # the other process created it; now checkfirst skips
 
     def shutdown(self) -> None:
         """Do not dispose the Store's engine (the base class would)."""
@@ -310,7 +331,7 @@ def build_scheduler(
 ) -> AsyncIOScheduler:
     """One scheduler, its jobs in the probe database, coalescing and never overlapping."""
     return AsyncIOScheduler(
-        jobstores={"default": _SharedEngineJobStore(engine=engine, tablename=JOB_TABLE)},
+        jobstores={"default": _SharedEngineJobStore(engine)},
         executors={"default": _BoundExecutor(runner)},
         job_defaults={
             "coalesce": True,

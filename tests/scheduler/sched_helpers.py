@@ -5,12 +5,15 @@ from __future__ import annotations
 import asyncio
 import threading
 import time
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from pathlib import Path
 from typing import Any
+from zoneinfo import ZoneInfo
+
+from apscheduler.triggers.cron import CronTrigger
 
 from probe.scheduler import PlannedJob, build_scheduler, sync_jobs
 from probe.settings import ConnectTo, Settings
@@ -114,3 +117,23 @@ def seed_missed(store: Any, plan: list[PlannedJob], settings: Settings, when: da
         await asyncio.sleep(0)
 
     asyncio.run(seed())
+
+
+def fire_at(when: datetime) -> CronTrigger:
+    """A daily cron trigger at `when` to the second: a schedule seconds ahead, then tomorrow."""
+    return CronTrigger(hour=when.hour, minute=when.minute, second=when.second, timezone=when.tzinfo)
+
+
+def soon(seconds: float = 2.0) -> datetime:
+    """A whole second at least `seconds` ahead, in the scheduler's zone."""
+    now = datetime.now(ZoneInfo("Asia/Ho_Chi_Minh"))
+    return (now + timedelta(seconds=seconds + 1)).replace(microsecond=0)
+
+
+async def wait_until(predicate: Callable[[], bool], timeout: float = 60.0) -> None:
+    """Poll (in a thread, the database is blocking) until `predicate` holds; fail on timeout."""
+    deadline = time.monotonic() + timeout
+    while not await asyncio.to_thread(predicate):
+        if time.monotonic() > deadline:
+            raise AssertionError(f"condition not met within {timeout} s")
+        await asyncio.sleep(0.1)
