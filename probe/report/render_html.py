@@ -29,8 +29,6 @@ from probe.report.flat import strip_bidi
 from probe.report.labels import STATUS_RANK, STATUS_SYMBOL, UI, pick
 from probe.report.table import EvidenceItem, Row, Table
 
-_JSON_ESCAPES = str.maketrans({"<": "\\u003c", ">": "\\u003e", "&": "\\u0026"})
-
 
 def safe_href(url: str) -> str | None:
     """The URL when it is a plain http(s) link, else None (rendered as text only)."""
@@ -52,7 +50,9 @@ def _e(value: object) -> str:
 def json_block(data: Any) -> Markup:
     """JSON safe inside <script type="application/json">: no `<`, `>`, `&` in the text."""
     text = json.dumps(data, ensure_ascii=False, separators=(",", ":"))
-    return Markup(text.translate(_JSON_ESCAPES))
+    # three replace() calls: str.translate with a dict is ten times slower on 20 MB
+    text = text.replace("&", "\\u0026").replace("<", "\\u003c").replace(">", "\\u003e")
+    return Markup(text)
 
 
 class _Strings:
@@ -63,23 +63,23 @@ class _Strings:
         self.items: list[str] = []
 
     def __call__(self, value: str) -> int:
-        value = strip_bidi(value or "")
         i = self.index.get(value)
         if i is None:
             i = self.index[value] = len(self.items)
-            self.items.append(value)
+            self.items.append(strip_bidi(value or ""))
         return i
 
 
 def _cell_td(col_id: str, kind: str, r: Row) -> str:
+    """One cell; its column is the header's (by position) and its status is its class,
+    which keeps 100,000 cells free of repeated attributes."""
     cell = r.cells.get(col_id)
     if cell is None:
-        return f'<td data-col="{col_id}" data-k="9"></td>'
-    key = (
-        (r.score if r.score is not None else -1)
-        if kind == "score"
-        else STATUS_RANK.get(cell.status, 2)
-    )
+        return '<td data-k="9"></td>'
+    if kind == "score":
+        key: object = r.score if r.score is not None else -1
+    else:
+        key = STATUS_RANK.get(cell.status, 2)
     cls = cell.status + (" hl" if cell.highlight else "") + (" conflict" if cell.conflict else "")
     title = f"{cell.highlight} {cell.title}".strip()
     ev = ""
@@ -87,10 +87,8 @@ def _cell_td(col_id: str, kind: str, r: Row) -> str:
         links = " ".join(f'<a href="#{e}">{e}</a>' for e in cell.evidence[:3])
         ev = f' <small class="ev">{links}</small>'
     text = f" {_e(cell.text)}" if cell.text else ""
-    return (
-        f'<td data-col="{col_id}" data-status="{cell.status}" data-k="{key}" class="{cls}"'
-        f' title="{_e(title)}">{cell.symbol}{text}{ev}</td>'
-    )
+    tip = f' title="{_e(title)}"' if title else ""
+    return f'<td data-k="{key}" class="{cls}"{tip}>{cell.symbol}{text}{ev}</td>'
 
 
 def grid_body(table: Table) -> Markup:
