@@ -139,7 +139,33 @@ def print_summary(
     )
 
 
+def _escape_invisible(ch: str) -> str:
+    code = ord(ch)
+    if code <= 0xFFFF:
+        return f"\\u{code:04x}"
+    code -= 0x10000  # outside the BMP: a UTF-16 surrogate pair, as JSON requires
+    return f"\\u{0xD800 + (code >> 10):04x}\\u{0xDC00 + (code & 0x3FF):04x}"
+
+
+def inert_json(data: object) -> str:
+    """JSON text whose invisible characters are written as `\\uXXXX` escapes.
+
+    Crawled text may carry bidi overrides (U+202E …), zero-width and line-separator
+    characters. Parsed, the document is unchanged (evidence stays faithful); printed or
+    paged in a terminal, those characters can no longer reorder or hide what is shown.
+    `json` already escapes C0 controls; this adds C1 controls, format (Cf) characters
+    and U+2028/U+2029. Vietnamese letters stay readable (no `ensure_ascii`).
+    """
+    text = json.dumps(data, ensure_ascii=False, indent=2)
+    return "".join(
+        _escape_invisible(ch)
+        if ch != "\n" and unicodedata.category(ch) in ("Cc", "Cf", "Zl", "Zp")
+        else ch
+        for ch in text
+    )
+
+
 def print_json(summary: RunSummary, *, lang: str, stream: TextIO) -> None:
-    """The JSON document of interface.md on stdout."""
-    json.dump(summary.to_json(lang), stream, ensure_ascii=False, indent=2)
+    """The JSON document of interface.md on stdout, safe to show in a terminal."""
+    stream.write(inert_json(summary.to_json(lang)))
     stream.write("\n")
