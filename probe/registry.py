@@ -6,8 +6,10 @@ one line naming the file, the line of the entry and the field.
 
 from __future__ import annotations
 
+import ipaddress
 import re
 import tomllib
+import unicodedata
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -17,6 +19,7 @@ from probe.errors import InputError
 
 LEVELS = ("province", "department", "district", "commune")
 _ID = re.compile(r"^[a-z0-9][a-z0-9-]{0,99}$")
+_INVISIBLE = ("Cc", "Cf", "Zs", "Zl", "Zp")  # controls, format (bidi, zero-width), spaces
 _KNOWN_KEYS = {
     "id", "name", "name_en", "level", "portals", "parent", "province", "province_domain",
     "domains", "notes", "licence_required", "active", "schedule", "inferred",
@@ -111,7 +114,47 @@ def validate_portal_url(url: object, where: str) -> str:
         raise InputError(f"URL {url!r} is not http(s)", where=where)
     if not parts.hostname:
         raise InputError(f"URL {url!r} has no host", where=where)
+    _check_visible(url.strip(), where)
+    _check_host(parts.hostname, url, where)
     return url.strip()
+
+
+def _check_visible(url: str, where: str) -> None:
+    """No spaces, controls or invisible characters: they hide what the URL really is.
+
+    A bidi override or an escape sequence in a registry URL would also travel into every
+    report and terminal that shows the portal, so it is refused where a person can fix it.
+    """
+    for position, ch in enumerate(url):
+        if unicodedata.category(ch) in _INVISIBLE:
+            raise InputError(
+                f"URL {url!r} contains U+{ord(ch):04X} ({unicodedata.name(ch, 'control')}) "
+                f"at position {position + 1}; write it without spaces or invisible characters",
+                where=where,
+            )
+
+
+def _check_host(host: str, url: str, where: str) -> None:
+    """A host is an IP literal or dot-separated labels of letters, digits, '-' and '_'."""
+    try:
+        ipaddress.ip_address(host)
+        return
+    except ValueError:
+        pass
+    name = host[:-1] if host.endswith(".") else host
+    if len(name) > 253:
+        raise InputError(f"URL {url!r}: host name longer than 253 characters", where=where)
+    for label in name.split("."):
+        if not label:
+            raise InputError(f"URL {url!r}: host {host!r} has an empty label", where=where)
+        if len(label) > 63 or label.startswith("-") or label.endswith("-"):
+            raise InputError(f"URL {url!r}: host label {label!r} is not valid", where=where)
+        bad = next((ch for ch in label if not (ch.isalnum() or ch in "-_")), None)
+        if bad is not None:
+            raise InputError(
+                f"URL {url!r}: host {host!r} contains {bad!r}, not allowed in a host name",
+                where=where,
+            )
 
 
 def _entry_lines(text: str) -> list[int]:
