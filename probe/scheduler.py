@@ -464,8 +464,9 @@ async def serve(
     finally:
         for sig in signals:
             loop.remove_signal_handler(sig)
-        scheduler.shutdown(wait=False)
-        await asyncio.sleep(0)  # AsyncIOScheduler shuts down through call_soon
+        if scheduler.running:  # start() itself may have failed (database gone)
+            scheduler.shutdown(wait=False)
+            await asyncio.sleep(0)  # AsyncIOScheduler shuts down through call_soon
     log.info("scheduler stopped")
 
 
