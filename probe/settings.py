@@ -166,6 +166,7 @@ class Settings:
             min_delay=_env_float("PROBE_MIN_DELAY", cls.min_delay, positive=False),
             read_timeout=_env_float("PROBE_READ_TIMEOUT", cls.read_timeout, positive=True),
             portal_deadline=_env_float("PROBE_PORTAL_DEADLINE", cls.portal_deadline, positive=True),
+            shutdown_grace=_env_float("PROBE_SHUTDOWN_GRACE", cls.shutdown_grace, positive=True),
             max_body_bytes=_env_int("PROBE_MAX_BODY_BYTES", cls.max_body_bytes, 1024),
             ca_bundle=os.environ.get("PROBE_CA_BUNDLE", ""),
             body_retention_days=_env_int("PROBE_BODY_RETENTION_DAYS", cls.body_retention_days, 0),
