@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import math
 import os
+import sys
 from dataclasses import dataclass, field, replace
 from pathlib import Path
 
@@ -15,7 +16,21 @@ from probe import __version__
 from probe.errors import InputError
 
 PROJECT_ROOT = Path(__file__).resolve().parent.parent
-CONFIG_DIR = PROJECT_ROOT / "config"
+
+
+def _config_dir() -> Path:
+    """`config/` of a checkout (or editable install), else the copy a wheel installs.
+
+    The rulesets and field catalogue are data, not code, so a wheel ships them under
+    `<prefix>/share/probe/config` (pyproject `data-files`) rather than inside the package.
+    """
+    checkout = PROJECT_ROOT / "config"
+    if checkout.is_dir():
+        return checkout
+    return Path(sys.prefix) / "share" / "probe" / "config"
+
+
+CONFIG_DIR = _config_dir()
 
 
 @dataclass(frozen=True)
