@@ -67,9 +67,25 @@ def render_terminal(table: Table, out: TextIO | None = None, *, width: int | Non
     for title, cols in ((ui("section", lang), sections), (ui("manual", lang), manual)):
         key = " · ".join(f"{i}. {c.label}" for i, c in enumerate(cols, start=1))
         console.print(Text(f"{title}: {key}", style="dim"))
+    _flags(console, table)
     if table.compare_run is not None:
         console.print(Text(f"{ui('changes', lang)} #{table.compare_run}", style="bold"))
         for ch in table.changes:
             mark = ui("improved" if ch.improved else "regressed", lang)
             line = f"{mark}: {ch.agency_id} {ch.portal_url} {ch.column}: {ch.before} → {ch.after}"
             console.print(Text(strip_bidi(line), style="green" if ch.improved else "red"))
+
+
+def _flags(console: Console, table: Table) -> None:
+    """Contradictions and source conflicts spelled out: reverse video does not survive a
+    pipe or a file, and these are the cells an inspector has to go and look at."""
+    labels = {c.id: c.label for c in table.columns}
+    for r in table.rows:
+        for cid, cell in r.cells.items():
+            if not (cell.highlight or cell.conflict):
+                continue
+            why = cell.highlight or cell.title
+            where = f"{r.agency_id} {r.portal_url}".strip()
+            text = f" {cell.text}" if cell.text else ""
+            line = f"! {where}: {labels.get(cid, cid)}: {cell.symbol}{text} ({why})"
+            console.print(Text(strip_bidi(line), style="magenta"))
