@@ -4,7 +4,6 @@ from __future__ import annotations
 
 from collections.abc import Iterator
 from datetime import UTC, date, datetime
-from pathlib import Path
 
 import pytest
 import sqlalchemy as sa
@@ -89,9 +88,10 @@ def build_history(engine: sa.Engine) -> dict[str, int]:
 
 
 @pytest.fixture
-def report_engine(tmp_path: Path) -> Iterator[sa.Engine]:
-    """A real SQLite file with the history and the 2015 inspection imported."""
-    engine = sa.create_engine(f"sqlite:///{tmp_path / 'report.sqlite'}")
+def report_engine(any_db_url: str) -> Iterator[sa.Engine]:
+    """A real SQLite file (and PostgreSQL when configured: JSON columns come back decoded
+    there, text on SQLite) with the history and the 2015 inspection imported."""
+    engine = sa.create_engine(any_db_url)
     m.Base.metadata.create_all(engine)
     build_history(engine)
     agencies = {"huyen-le-thuy", "so-tu-phap", "thi-xa-ba-don", "so-cong-thuong",
