@@ -13,6 +13,7 @@ article and an article mention is not mistaken for a menu.
 
 from __future__ import annotations
 
+import re
 import unicodedata
 from datetime import date
 from typing import Any
@@ -24,7 +25,10 @@ from probe.textparse import find_dates, find_emails
 
 MAX_LINKS = 2000
 MAX_DATES = 500
-_INVISIBLE = dict.fromkeys(map(ord, "\u200b\u200c\u200d\u2060\ufeff\u00ad"))
+# `str.translate` with a dict costs ~50 ns a character on non-ASCII text (2 ms for a
+# page's text); six substring tests that usually find nothing cost a few microseconds.
+_INVISIBLE_CHARS = "\u200b\u200c\u200d\u2060\ufeff\u00ad"
+_INVISIBLE = re.compile(f"[{_INVISIBLE_CHARS}]+")
 # Later regions win for a link inside two blocks: a menu inside the footer is footer.
 _REGIONS = (
     ("aside", "aside, [id*=sidebar], [class*=sidebar]"),
@@ -43,7 +47,9 @@ def _clean(text: str | None) -> str:
     if not text:
         return ""
     if not text.isascii():
-        text = unicodedata.normalize("NFC", text.translate(_INVISIBLE))
+        if any(c in text for c in _INVISIBLE_CHARS):
+            text = _INVISIBLE.sub("", text)
+        text = unicodedata.normalize("NFC", text)
     return " ".join(text.split())
 
 

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import re
 import unicodedata
 from datetime import date
 
@@ -9,6 +10,8 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
+from probe.textparse import dates as dates_module
+from probe.textparse import emails as emails_module
 from probe.textparse import find_dates, find_emails
 
 DATE_CASES = [
@@ -125,3 +128,84 @@ _label = st.from_regex(r"[a-z0-9]{1,12}", fullmatch=True)
 def test_any_simple_address_is_found(local: str, host: str, at: str) -> None:
     text = f"Liên hệ: {local}{at}{host}.gov.vn; xin cảm ơn"
     assert find_emails(text) == [f"{local}@{host}.gov.vn"]
+
+
+# -- the fast paths give exactly what the plain whole-text scans give --------------------
+# `find_dates` and `find_emails` search only near digits and "@"-tokens for speed; these
+# reference scans are the straightforward versions (every pattern over the whole text),
+# and the generated texts are made of the pieces the patterns care about.
+
+_REF_BEFORE = r"(?<![\d/.\-])"
+_REF_AFTER = r"(?!\d|/\w|[.\-]\d)"
+_REF_PATTERNS = (
+    re.compile(
+        r"(?:ng[àa]y\s+)?(?<!\d)(?P<d>\d{1,2})\s+th[áa]ng\s+(?P<m>\d{1,2})\s*"
+        r"(?:,\s*)?n[ăa]m\s+(?P<y>\d{4})(?!\d)",
+        re.IGNORECASE,
+    ),
+    re.compile(_REF_BEFORE + r"(?P<y>\d{4})-(?P<m>\d{1,2})-(?P<d>\d{1,2})(?![\d]|-\d)"),
+    re.compile(
+        _REF_BEFORE
+        + r"(?P<d>\d{1,2})(?P<sep>[/.\-])(?P<m>\d{1,2})(?P=sep)(?P<y>\d{4})"
+        + _REF_AFTER
+    ),
+)
+
+
+def _reference_dates(text: str) -> list[tuple[date, str]]:
+    text = unicodedata.normalize("NFC", text)
+    taken: list[tuple[int, int]] = []
+    found = []
+    for pattern in _REF_PATTERNS:
+        for match in pattern.finditer(text):
+            start, end = match.span()
+            if any(start < b and a < end for a, b in taken):
+                continue
+            value = dates_module._to_date(match["y"], match["m"], match["d"])
+            if value is None:
+                continue
+            taken.append((start, end))
+            found.append((start, value, dates_module._snippet(text, start, end)))
+    found.sort(key=lambda item: item[0])
+    return [(value, snippet) for _, value, snippet in found]
+
+
+def _reference_emails(text: str) -> list[str]:
+    seen: dict[str, None] = {}
+    for match in emails_module._TEXT_EMAIL.finditer(unicodedata.normalize("NFC", text)):
+        valid = emails_module._valid(
+            f"{match['local']}@{emails_module._clean_domain(match['domain'])}"
+        )
+        if valid is not None:
+            seen.setdefault(valid, None)
+    return list(seen)
+
+
+_DATE_PIECES = st.sampled_from(
+    ["1", "12", "2015", "05", "0", "/", "-", ".", " ", "  ", "\n", "ngày", "Ngay", "NGÀY",
+     "tháng", "THANG", "năm", "nam", ",", "T", "Đ", "QĐ", "a", "ngày 1 tháng 2 năm 2020"]
+)  # fmt: skip
+_EMAIL_PIECES = st.sampled_from(
+    ["a", "vanthu", "x.y", "Ab", "9", "-", "_", ".", " ", "  ", "@", " @ ", "[at]", "( a )",
+     "{at}", "[@]", "(", "[", "gov", "vn", ".vn", "[.]", "(dot)", "(chấm)", "Đ", "ı", "K",
+     "Điện", "ex@ample.com", "Tel", ":", ",", "\n"]
+)  # fmt: skip
+
+
+@settings(max_examples=400, deadline=None)
+@given(st.lists(_DATE_PIECES, max_size=40).map("".join))
+def test_find_dates_equals_whole_text_scan(text: str) -> None:
+    got = [(m.value, m.text) for m in find_dates(text)]
+    assert got == _reference_dates(text)
+
+
+@settings(max_examples=400, deadline=None)
+@given(st.lists(_EMAIL_PIECES, max_size=40).map("".join))
+def test_find_emails_equals_whole_text_scan(text: str) -> None:
+    assert find_emails(text) == _reference_emails(text)
+
+
+def test_find_emails_long_page_with_many_at_signs() -> None:
+    """A page full of "@" in prose (code samples, handles) still finds the one address."""
+    text = "xin chào @user " * 3000 + "liên hệ: vanthu[at]quangbinh[.]gov[.]vn" + " @x" * 500
+    assert find_emails(text) == _reference_emails(text) == ["vanthu@quangbinh.gov.vn"]

@@ -28,6 +28,13 @@ _TEXT_EMAIL = re.compile(
 _DOT_TOKEN = re.compile(_DOT, re.IGNORECASE)
 _PLAIN = re.compile(rf"^(?P<local>{_LOCAL})@(?P<domain>{_LABEL}(?:\.{_LABEL})+)$", re.IGNORECASE)
 _CASE_JOIN = re.compile(r"(?<=[a-z])(?=[A-Z])")
+_BRACKET_AT = re.compile(r"[\[({]\s*(?:at|a|@)\s*[\])}]", re.IGNORECASE)
+# What a local part is made of: what IGNORECASE lets `[a-z0-9_%+-]` match (ASCII, plus
+# "İ", "ı", "ſ" and the Kelvin sign) and the dot.
+_LOCAL_CHARS = frozenset(
+    "abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ0123456789_%+-.\u0130\u0131\u017f\u212a"
+)
+_WINDOW = 2000  # characters searched after an anchor
 
 
 def _clean_domain(raw: str) -> str:
@@ -72,11 +79,62 @@ def _from_mailto(href: str) -> list[str]:
 
 def _from_text(text: str) -> list[str]:
     out = []
-    for match in _TEXT_EMAIL.finditer(text):
+    for match in _text_matches(text):
         domain = _clean_domain(match["domain"])
         valid = _valid(f"{match['local']}@{domain}")
         if valid is not None:
             out.append(valid)
+    return out
+
+
+def _anchors(text: str) -> list[int]:
+    """Sorted positions of every "@" and of every "[", "(" or "{" that opens an "at" token.
+
+    Every address match contains one of these, so only the text around them is searched:
+    running `_TEXT_EMAIL` over a whole 50,000-character page costs 3 ms, finding these
+    with `str.find` costs microseconds.
+    """
+    found: list[int] = []
+    for char in "@[({":
+        i = text.find(char)
+        while i >= 0:
+            if char == "@" or _BRACKET_AT.match(text, i):
+                found.append(i)
+            i = text.find(char, i + 1)
+    found.sort()
+    return found
+
+
+def _text_matches(text: str) -> list[re.Match[str]]:
+    """The matches `_TEXT_EMAIL.finditer(text)` gives, found by searching near anchors.
+
+    The search for an anchor starts where its address could start at the earliest (back
+    over the spaces before the token and the local part before them) and never
+    before the end of the previous match, so the matches are those of one left-to-right
+    scan. A window bounds each search; each match is confirmed on
+    the whole text (addresses are at most 254 characters, so 2,000 cuts none short).
+    """
+    out: list[re.Match[str]] = []
+    last_end = 0
+    for anchor in _anchors(text):
+        if anchor < last_end:
+            continue
+        start = anchor  # back over the spaces before the token, then over the local part
+        while start > last_end and text[start - 1].isspace():
+            start -= 1
+        while start > last_end and text[start - 1] in _LOCAL_CHARS:
+            start -= 1
+        match = _TEXT_EMAIL.search(text, start, anchor + _WINDOW)
+        if match is not None:
+            # The window hides what follows it from the final lookahead: confirm on the
+            # whole text, and search it whole if the window changed the answer.
+            whole = _TEXT_EMAIL.match(text, match.start())
+            if whole is None or whole.span() != match.span():
+                match = _TEXT_EMAIL.search(text, start)
+        if match is None or match.start() > anchor:
+            continue
+        out.append(match)
+        last_end = match.end()
     return out
 
 

@@ -1,0 +1,62 @@
+"""Per-page CPU of `probe.extract.parse_page` and its parts, on the fleet's pages.
+
+The crawl profile shows where a page's milliseconds go; this isolates the extraction part
+so a change to `probe/extract.py` or `probe/textparse/` can be judged in seconds, without
+a fleet run. Usage: micro_extract.py [--fleet DIR] [--pages 200]
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import time
+from pathlib import Path
+
+from probe.extract import parse_page
+from probe.textparse import find_dates, find_emails
+
+
+def _pages(fleet: Path, limit: int) -> list[tuple[str, str]]:
+    manifest = json.loads((fleet / "manifest.json").read_text(encoding="utf-8"))
+    out: list[tuple[str, str]] = []
+    for portal in manifest["portals"]:
+        root = fleet / "portals" / portal["id"]
+        for url in portal["pages"]:
+            path = url[len(portal["origin"]) :]
+            file = root / (path.lstrip("/") + ("index.html" if path.endswith("/") else ""))
+            out.append((url, file.read_text(encoding="utf-8")))
+            if len(out) >= limit:
+                return out
+    return out
+
+
+def _per_page_ms(fn, items) -> float:  # type: ignore[no-untyped-def]
+    start = time.process_time()
+    for item in items:
+        fn(item)
+    return (time.process_time() - start) * 1000 / len(items)
+
+
+def main() -> None:
+    ap = argparse.ArgumentParser(description=__doc__)
+    ap.add_argument("--fleet", type=Path, default=Path("bench/out/fleet-200"))
+    ap.add_argument("--pages", type=int, default=200)
+    a = ap.parse_args()
+    pages = _pages(a.fleet, a.pages)
+    parsed = [parse_page(html, url=url, final_url=url, status=200) for url, html in pages]
+    texts = [p.text for p in parsed]
+    figures = {
+        "pages": len(pages),
+        "parse_page_ms": _per_page_ms(
+            lambda p: parse_page(p[1], url=p[0], final_url=p[0], status=200), pages
+        ),
+        "find_dates_ms": _per_page_ms(find_dates, texts),
+        "find_emails_ms": _per_page_ms(lambda t: find_emails(t, ()), texts),
+        "avg_text_chars": sum(map(len, texts)) / len(texts),
+        "links_per_page": sum(len(p.links) for p in parsed) / len(parsed),
+    }
+    print(json.dumps({k: round(v, 3) if isinstance(v, float) else v for k, v in figures.items()}))
+
+
+if __name__ == "__main__":
+    main()
