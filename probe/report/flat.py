@@ -78,17 +78,10 @@ def evidence_rows(table: Table) -> Iterator[list[str]]:
     for e in table.evidence:
         pieces = e.evidence or (("", ""),)
         for url, text in pieces:
-            yield [
-                strip_bidi(x)
-                for x in (
-                    e.id,
-                    e.agency_id,
-                    e.portal_url,
-                    e.check,
-                    e.status,
-                    e.message,
-                    e.legal_basis,
-                    url,
-                    text,
-                )
-            ]
+            row = [e.id, e.agency_id, e.portal_url, e.check, e.status, e.message,
+                   e.legal_basis, url, text]  # fmt: skip
+            joined = "\x00".join(row)  # one regex pass per row, not nine
+            if joined.count("\x00") == len(row) - 1:
+                yield strip_bidi(joined).split("\x00")
+            else:
+                yield [strip_bidi(x) for x in row]

@@ -58,3 +58,9 @@ def test_many_columns_get_letters_beyond_z() -> None:
     assert 'r="AZ1"' in xml and 'r="BH1"' in xml
     ws = load_workbook(io.BytesIO(data)).worksheets[0]
     assert ws["BH1"].value == "59"
+
+
+def test_a_value_holding_the_row_separator_keeps_its_cells() -> None:
+    wb = load_workbook(io.BytesIO(_book([["a\udfffb", "c\x00", "d"]])))
+    ws = wb.worksheets[0]
+    assert [ws["A1"].value, ws["B1"].value, ws["C1"].value] == ["ab", "c", "d"]
