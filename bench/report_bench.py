@@ -30,6 +30,7 @@ if str(ROOT) not in sys.path:
 from checks.base import Evidence, Finding, Status  # noqa: E402
 from checks.ruleset import load_ruleset  # noqa: E402
 from probe.artifacts import PortalArtifacts  # noqa: E402
+from probe.cli import main as cli_main  # noqa: E402
 from probe.inspections import import_inspections  # noqa: E402
 from probe.report import render_report  # noqa: E402
 from probe.report.load import load_report  # noqa: E402
@@ -168,6 +169,13 @@ def main(argv: list[str] | None = None) -> int:
         size = f"{out.stat().st_size / 1e6:6.1f} MB" if out.exists() else ""
         print(f"{'report ' + fmt:<22} {total:7.2f} s  load+build+render {size}")
     store.close()
+    lang = args.lang
+    for fmt in ("html", "xlsx"):  # the whole command, as an inspector runs it
+        out = workdir / f"cli.{fmt}"
+        argv = ["report", "--db", f"sqlite:///{db_path}", "--format", fmt, "--output", str(out)]
+        t0 = time.perf_counter()
+        code = cli_main([*argv, "--lang", lang])
+        print(f"{'probe report ' + fmt:<22} {time.perf_counter() - t0:7.2f} s  exit {code}")
     return 0
 
 

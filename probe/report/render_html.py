@@ -18,6 +18,7 @@ from __future__ import annotations
 
 import html
 import json
+import re
 from collections import defaultdict
 from typing import Any
 from urllib.parse import urlsplit
@@ -29,11 +30,13 @@ from probe.report.flat import strip_bidi
 from probe.report.labels import STATUS_RANK, STATUS_SYMBOL, UI, pick
 from probe.report.table import EvidenceItem, Row, Table
 
+_CONTROL = re.compile("[\x00-\x1f]")
+
 
 def safe_href(url: str) -> str | None:
     """The URL when it is a plain http(s) link, else None (rendered as text only)."""
     url = strip_bidi(url).strip()
-    if any(ord(ch) < 0x20 for ch in url):
+    if _CONTROL.search(url):
         return None
     try:
         parts = urlsplit(url)
@@ -122,6 +125,13 @@ def detail_data(table: Table) -> dict[str, Any]:
     by_portal: dict[tuple[str, str], list[EvidenceItem]] = defaultdict(list)
     for e in table.evidence:
         by_portal[(e.agency_id, e.portal_url)].append(e)
+    hrefs: dict[str, int] = {}  # page URL -> string index of its live link ("" if none)
+
+    def href(url: str) -> int:
+        if url not in hrefs:
+            hrefs[url] = s(safe_href(url) or "")
+        return hrefs[url]
+
     rows = []
     for i, r in enumerate(table.rows):
         items = list(by_portal.get((r.agency_id, r.portal_url), ())) if r.portal_url else []
@@ -135,7 +145,7 @@ def detail_data(table: Table) -> dict[str, Any]:
                 e.status,
                 s(e.message),
                 s(e.legal_basis),
-                [[s(u), s(t), s(safe_href(u) or "")] for u, t in e.evidence],
+                [[s(u), s(t), href(u)] for u, t in e.evidence],
             ]
             for e in items
         ]
