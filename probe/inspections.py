@@ -15,6 +15,8 @@ import hashlib
 import io
 import re
 import tomllib
+import zipfile
+import zlib
 from collections.abc import Collection, Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass
@@ -227,14 +229,19 @@ def _read_rows(path: Path, data: bytes) -> Iterator[tuple[int, list[Any]]]:
         from openpyxl import load_workbook
         from openpyxl.utils.exceptions import InvalidFileException
 
+        # A damaged workbook fails in the zip layer, at open or lazily while rows are
+        # read (read-only mode); either way it is the inspector's file, not our bug.
+        unreadable = (InvalidFileException, zipfile.BadZipFile, OSError, KeyError, ValueError,
+                      EOFError, zlib.error)  # fmt: skip
         try:
             wb = load_workbook(io.BytesIO(data), read_only=True, data_only=True)
-        except (InvalidFileException, OSError, KeyError, ValueError) as exc:
+            rows = [list(r) for r in wb.worksheets[0].iter_rows(values_only=True)]
+            wb.close()
+        except unreadable as exc:
             raise InputError(f"not a readable XLSX file ({exc})", where=str(path)) from None
-        ws = wb.worksheets[0]
-        for n, row in enumerate(ws.iter_rows(values_only=True), start=1):
-            yield n, list(row)
-        wb.close()
+        except IndexError:
+            raise InputError("XLSX file has no sheet", where=str(path)) from None
+        yield from enumerate(rows, start=1)
         return
     try:
         text = data.decode("utf-8-sig")
@@ -249,8 +256,7 @@ def _read_rows(path: Path, data: bytes) -> Iterator[tuple[int, list[Any]]]:
         dialect = csv.Sniffer().sniff(text[:4096], delimiters=",;\t")
     except csv.Error:
         dialect = csv.excel  # type: ignore[assignment]
-    for n, row in enumerate(csv.reader(io.StringIO(text, newline=""), dialect), start=1):
-        yield n, row
+    yield from enumerate(csv.reader(io.StringIO(text, newline=""), dialect), start=1)
 
 
 def read_inspection_file(

@@ -6,8 +6,10 @@ import threading
 from datetime import date
 from pathlib import Path
 
+import pytest
 import sqlalchemy as sa
 
+from probe.errors import InputError
 from probe.inspections import import_inspections
 from probe.settings import CONFIG_DIR
 from probe.store.db import open_store
@@ -73,3 +75,16 @@ def test_import_waits_for_a_concurrent_writer(tmp_path: Path) -> None:
     assert again.already_imported and again.inserted == 0
     store.close()
     other.close()
+
+
+def test_damaged_xlsx_is_an_input_error(tmp_path: Path) -> None:
+    """A damaged workbook is the inspector's problem to fix: one located InputError."""
+    bad = tmp_path / "kiem-tra.xlsx"
+    bad.write_bytes(b"PK\x03\x04 this is not a workbook" * 10)
+    store = open_store(f"sqlite:///{tmp_path / 'probe.sqlite'}")
+    with pytest.raises(InputError, match="not a readable XLSX file") as err:
+        import_inspections(store, bad, today=date(2026, 1, 15), agencies=QB_AGENCIES)
+    assert str(bad) in str(err.value)
+    with store.session() as s:
+        assert s.scalar(sa.select(sa.func.count()).select_from(InspectionValue)) == 0
+    store.close()
