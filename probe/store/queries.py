@@ -177,3 +177,42 @@ def validators(s: Session, portal_url: str) -> dict[str, tuple[str, str, str]]:
         )
     ).all()
     return {r.url: (r.etag, r.last_modified, r.content_hash) for r in rows}
+
+
+def validators_with_bodies(
+    s: Session, portal_url: str
+) -> dict[str, tuple[str, str, str, str, str, bytes]]:
+    """`validators` plus each page's content type and stored body (encoding, data).
+
+    One statement for a whole portal: loading bodies one query per page was most of the
+    store's share of a second night.
+    """
+    latest = s.execute(
+        select(func.max(PortalResult.id))
+        .join(Portal, Portal.id == PortalResult.portal_id)
+        .where(Portal.url == portal_url, PortalResult.outcome == "checked")
+    ).scalar()
+    if latest is None:
+        return {}
+    rows = s.execute(
+        select(
+            PageRecord.url,
+            PageRecord.etag,
+            PageRecord.last_modified,
+            PageRecord.content_hash,
+            PageRecord.content_type,
+            Blob.encoding,
+            Blob.data,
+        )
+        .join(Blob, Blob.sha256 == PageRecord.content_hash)
+        .where(
+            PageRecord.result_id == latest,
+            PageRecord.error_code == "",
+            (PageRecord.etag != "") | (PageRecord.last_modified != ""),
+            Blob.data.is_not(None),
+        )
+    ).all()
+    return {
+        r.url: (r.etag, r.last_modified, r.content_hash, r.content_type, r.encoding, r.data)
+        for r in rows
+    }

@@ -1,0 +1,87 @@
+"""A second night over unchanged portals: conditional requests, stored bodies, same result.
+
+Real parts only: the demo portals on loopback, the crawler, the checks and a SQLite file.
+The second run must send If-None-Match / If-Modified-Since for every page it kept, get
+304s, rebuild each page from the stored body (read in one query per portal) and reach the
+same findings as the first night.
+"""
+
+from __future__ import annotations
+
+import asyncio
+from collections.abc import Iterator
+from datetime import UTC, datetime
+from pathlib import Path
+
+import pytest
+
+from checks.ruleset import load_ruleset
+from probe.demo.server import DemoServer
+from probe.registry import Target, load_registry
+from probe.runner import RunSummary, execute_run, stored_validators
+from probe.settings import CONFIG_DIR, ConnectTo, Settings
+from probe.store.db import open_store
+
+AGENCIES = ("thi-xa-ba-don", "so-tu-phap")
+
+
+@pytest.fixture(scope="module")
+def demo() -> Iterator[DemoServer]:
+    with DemoServer(today=datetime.now(UTC).date()) as server:
+        yield server
+
+
+def _targets() -> list[Target]:
+    registry = load_registry(CONFIG_DIR / "portals.toml")
+    chosen = [a for a in registry.agencies if a.id in AGENCIES]
+    assert chosen, f"none of {AGENCIES} in the registry"
+    return [Target(a, tuple(a.portals)) for a in chosen]
+
+
+def _run(settings: Settings, store: object) -> RunSummary:
+    return asyncio.run(
+        execute_run(
+            _targets(),
+            settings=settings,
+            store=store,
+            ruleset=load_ruleset("nd43-2011"),
+            trigger="manual",
+        )
+    )
+
+
+def test_second_night_uses_stored_bodies(demo: DemoServer, tmp_path: Path) -> None:
+    settings = Settings().with_(
+        db_url=f"sqlite:///{tmp_path / 'nights.sqlite'}",
+        connect_to=tuple(ConnectTo.parse(c) for c in demo.connect_to),
+        allow_private=True,
+        min_delay=0.0,
+        retry_backoff=0.01,
+    )
+    store = open_store(settings.db_url)
+    first = _run(settings, store)
+    assert {p.outcome for p in first.portals} == {"checked"}
+
+    url = first.portals[0].url
+    bulk = stored_validators(store, url)
+    kept = store.validators_for(url)
+    assert bulk and set(bulk) == set(kept)
+    for page_url, validator in bulk.items():
+        etag, last_modified, content_hash = kept[page_url]
+        assert (validator.etag, validator.last_modified) == (etag, last_modified)
+        assert validator.body == store.load_body(content_hash)
+        assert "html" in validator.content_type
+
+    second = _run(settings, store)
+    results = {r.portal_url: r for r in store.run_results(second.run_id)}
+    for report in second.portals:
+        stored = results[report.url]
+        assert stored.pages, report.url
+        assert all(
+            p.not_modified for p in stored.pages if p.url in stored_validators(store, report.url)
+        )
+        assert sum(p.not_modified for p in stored.pages) >= len(stored.pages) - 1
+        assert stored.bytes_received < sum(p.size for p in stored.pages) / 4
+    before = {p.url: [(f.check, f.status) for f in p.findings] for p in first.portals}
+    after = {p.url: [(f.check, f.status) for f in p.findings] for p in second.portals}
+    assert after == before
