@@ -205,9 +205,11 @@ def test_expected_results_cover_every_portal_and_check() -> None:
         assert set(portal["expect"].values()) <= statuses
         for check_id, status in portal["expect"].items():
             if status in {"warn"}:
-                assert check_id in portal["why"], f"{portal['url']} {check_id} needs a why"
+                why = portal["why"].get(check_id) or data.get("why", {}).get(check_id)
+                assert why, f"{portal['url']} {check_id} needs a why"
         assert set(portal["why"]) <= first | {"services.level", "domain"}
     assert len([c for c in first if c.startswith("section.")]) == 19
     parallel = {a["id"]: a["expect"]["portal.parallel"] for a in data["agency"]}
     assert parallel.pop("huyen-le-thuy") == "fail"
-    assert set(parallel.values()) == {"pass"} and len(parallel) == 10
+    assert parallel.pop("phuong-bac-ly") == "na"  # its basis (ND 43 Đ6, Đ16) binds district+
+    assert set(parallel.values()) == {"pass"} and len(parallel) == 9
