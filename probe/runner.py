@@ -202,7 +202,9 @@ async def execute_run(
                 log.exception("crawl of %s raised", url)
                 site = _error_site(target, url, now, exc)
             findings = run_portal_checks(site, ruleset, options)
-            score = score_findings(findings)
+            # A portal that could not be crawled has no measurable compliance: its score is
+            # None (shown apart), not 0 %, or an outage would read as a breach of the law.
+            score = score_findings(findings) if site.outcome == "checked" else None
             await write(store.save_portal, run_id, site, findings, score)
             report = PortalReport(
                 agency_id=target.agency.id,
