@@ -13,24 +13,11 @@ import re
 from collections.abc import Iterable
 
 from checks.base import Evidence, Finding, Status
-from checks.text import fold
+from checks.text import fold_aligned as fold_aligned  # re-exported: families import it here
 from probe.artifacts import PortalArtifacts
 
 EXCERPT_RADIUS = 60
 NOT_FOUND = "(không tìm thấy / not found)"
-
-
-def fold_aligned(text: str) -> str:
-    """`checks.text.fold` applied per character so indexes match the input.
-
-    A regex match on the folded copy then gives the span of the same words in the
-    published text, which is what the evidence must quote.
-    """
-    out = []
-    for ch in text:
-        folded = fold(ch) if not ch.isspace() else " "
-        out.append(folded if len(folded) == 1 else ch.lower())
-    return "".join(out)
 
 
 def compile_patterns(patterns: Iterable[str]) -> list[re.Pattern[str]]:

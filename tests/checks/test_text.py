@@ -12,6 +12,7 @@ from checks.text import (
     compact,
     find_phrase,
     fold,
+    fold_aligned,
     match_key,
     normalize,
     phrase_in,
@@ -113,3 +114,41 @@ def test_phrase_found_in_itself(s: str) -> None:
     if match_key(s) != " ":
         assert phrase_in(s, f"Trang {s.upper()} chủ")
         assert find_phrase(s, f"x {s} y") is not None
+
+
+def _fold_aligned_reference(text: str) -> str:
+    """The definition `fold_aligned` must keep: one `fold` per character."""
+    out = []
+    for ch in text:
+        folded = fold(ch) if not ch.isspace() else " "
+        out.append(folded if len(folded) == 1 else ch.lower())
+    return "".join(out)
+
+
+_VIETNAMESE = "ĐịA CHỈ: Số 10 đường Hùng Vương – “Thủy/Thuỷ” … Ưu tiên ỨNG DỤNG\u00a0©"
+
+
+@pytest.mark.parametrize(
+    "text",
+    [
+        "",
+        _VIETNAMESE,
+        unicodedata.normalize("NFD", _VIETNAMESE),  # combining marks: the exact slow path
+        "Straße İstanbul ﬁ 😀 Ǆ \u200b\ufeff\u00ad x\x85y\u2028z \ufffe",
+        "plain ascii\twith\ncontrols\x01\x1f",
+    ],
+)
+def test_fold_aligned_known_texts(text: str) -> None:
+    folded = fold_aligned(text)
+    assert folded == _fold_aligned_reference(text)
+    assert len(folded) == len(text)
+
+
+@given(st.text(alphabet=st.sampled_from(_VIETNAMESE + "abcXYZ 019:-\t\n")))
+def test_fold_aligned_fast_path_matches_definition(text: str) -> None:
+    assert fold_aligned(text) == _fold_aligned_reference(text)
+
+
+@given(st.text())
+def test_fold_aligned_any_text_matches_definition(text: str) -> None:
+    assert fold_aligned(text) == _fold_aligned_reference(text)

@@ -1,0 +1,196 @@
+"""Per-page CPU of the compliance checks (`checks.engine.run_portal_checks`), per family.
+
+The fleet profile puts most of a page's milliseconds in the checks; this isolates them so
+a change under `checks/` can be judged in seconds, without crawling. Artifacts are built
+once, outside the timed region: fleet portals by parsing the generated files directly
+with `probe.extract.parse_page` (no network), demo portals by one loopback crawl of
+`probe.demo` whose result is pickled, so that every later run (and `--dump`) judges the
+very same artifacts. `--dump FILE` writes every finding as JSON: compare two dumps to
+prove a speed change changed no result.
+
+Usage: micro_checks.py [--fleet DIR] [--portals 4] [--repeat 5] [--ruleset nd43-2011]
+                       [--demo-cache FILE] [--no-demo] [--dump FILE] [--profile N]
+"""
+
+from __future__ import annotations
+
+import argparse
+import asyncio
+import cProfile
+import json
+import pickle
+import pstats
+import time
+from collections import defaultdict
+from datetime import UTC, date, datetime
+from pathlib import Path
+from typing import Any
+
+from checks import load_families
+from checks.base import REGISTRY, CheckContext
+from checks.engine import CheckOptions, _merged_options, finding_ids, run_portal_checks
+from checks.ruleset import Ruleset, load_ruleset
+from probe.artifacts import PortalArtifacts
+from probe.extract import parse_page
+
+LEVELS = ("province", "department", "district", "commune")
+NOW = datetime(2025, 3, 1, 3, 0, tzinfo=UTC)
+DEMO_DAY = date(2025, 3, 1)
+
+
+def fleet_sites(fleet: Path, count: int) -> list[PortalArtifacts]:
+    """The first `count` generated portals as artifacts, levels in rotation."""
+    manifest = json.loads((fleet / "manifest.json").read_text(encoding="utf-8"))
+    out: list[PortalArtifacts] = []
+    for n, portal in enumerate(manifest["portals"][:count]):
+        root = fleet / "portals" / portal["id"]
+        pages = []
+        for url in portal["pages"]:
+            path = url[len(portal["origin"]) :]
+            file = root / (path.lstrip("/") + ("index.html" if path.endswith("/") else ""))
+            html = file.read_text(encoding="utf-8")
+            pages.append(
+                parse_page(html, url=url, final_url=url, status=200, fetched_at=NOW, depth=1)
+            )
+        out.append(
+            PortalArtifacts(
+                agency_id=portal["id"],
+                agency_level=LEVELS[n % len(LEVELS)],
+                url=portal["origin"] + "/",
+                now=NOW,
+                final_url=portal["origin"] + "/",
+                pages=tuple(pages),
+                licence_required=True,
+                province_domain="quangbinh.gov.vn",
+            )
+        )
+    return out
+
+
+def demo_sites(cache: Path) -> list[PortalArtifacts]:
+    """The demo portals as one real loopback crawl produced them (pickled on first use)."""
+    if cache.is_file():
+        return pickle.loads(cache.read_bytes())  # our own cache file
+    from probe.cli import registry_targets
+    from probe.demo.server import DemoServer
+    from probe.net.client import build_client
+    from probe.net.crawl import crawl_portal
+    from probe.registry import load_registry
+    from probe.settings import CONFIG_DIR, ConnectTo, Settings
+
+    async def crawl_all(settings: Settings) -> list[PortalArtifacts]:
+        sites = []
+        async with build_client(settings) as client:
+            for target in registry_targets(load_registry(CONFIG_DIR / "portals.toml")):
+                for url in target.urls:
+                    sites.append(
+                        await crawl_portal(
+                            client,
+                            url,
+                            agency_id=target.agency.id,
+                            agency_level=target.agency.level,
+                            settings=settings,
+                            now=datetime.combine(DEMO_DAY, NOW.timetz()),
+                            licence_required=target.agency.licence_required,
+                            province_domain=target.agency.province_domain,
+                            agency_domains=target.agency.official_domains,
+                        )
+                    )
+        return sites
+
+    with DemoServer(today=DEMO_DAY) as server:
+        settings = Settings().with_(
+            connect_to=tuple(ConnectTo.parse(c) for c in server.connect_to),
+            allow_private=True,
+            min_delay=0.0,
+            retry_backoff=0.01,
+        )
+        sites = asyncio.run(crawl_all(settings))
+    sites = [s.__class__(**{**s.__dict__, "bodies": {}}) for s in sites]
+    cache.parent.mkdir(parents=True, exist_ok=True)
+    cache.write_bytes(pickle.dumps(sites))
+    return sites
+
+
+def per_family(
+    sites: list[PortalArtifacts], ruleset: Ruleset, repeat: int
+) -> tuple[dict[str, float], float]:
+    """CPU ms per page of each family's function, and of the whole engine call."""
+    load_families()
+    options = CheckOptions()
+    pages = sum(len(s.pages) for s in sites) or 1
+    fam: dict[str, float] = defaultdict(float)
+    for check in sorted(REGISTRY.values(), key=lambda c: c.meta.id):
+        ids = finding_ids(check, ruleset)
+        if check.meta.scope != "portal" or not ids:
+            continue
+        for site in sites:
+            extra = {
+                "freshness_warn_days": options.freshness_warn_days,
+                "freshness_fail_days": options.freshness_fail_days,
+                "licence_required": site.licence_required,
+            }
+            ctx = CheckContext(ruleset=ruleset, options=_merged_options(ruleset, ids, extra))
+            start = time.process_time()
+            for _ in range(repeat):
+                check.func(site, ctx)
+            fam[check.meta.id] += (time.process_time() - start) * 1000 / repeat / pages
+    start = time.process_time()
+    for _ in range(repeat):
+        for site in sites:
+            run_portal_checks(site, ruleset, options)
+    total = (time.process_time() - start) * 1000 / repeat / pages
+    return dict(fam), total
+
+
+def dump(sites: list[PortalArtifacts], ruleset: Ruleset) -> dict[str, Any]:
+    """Every finding of every site, as JSON with weights, for before/after comparison."""
+    out: dict[str, Any] = {}
+    for site in sites:
+        findings = run_portal_checks(site, ruleset, CheckOptions())
+        out[site.url] = [{**f.to_json("vi"), "en": f.message.get("en"), "weight": f.weight}
+                         for f in findings]  # fmt: skip
+    return out
+
+
+def main() -> None:
+    ap = argparse.ArgumentParser(description=__doc__)
+    ap.add_argument("--fleet", type=Path, default=Path("/tmp/bench-fleet"))
+    ap.add_argument("--portals", type=int, default=4)
+    ap.add_argument("--repeat", type=int, default=5)
+    ap.add_argument("--ruleset", default="nd43-2011")
+    ap.add_argument("--demo-cache", type=Path, default=Path("/tmp/probe-demo-artifacts.pickle"))
+    ap.add_argument("--no-demo", action="store_true")
+    ap.add_argument("--dump", type=Path, help="write every finding (both rulesets) as JSON")
+    ap.add_argument("--profile", type=int, default=0, help="print the N hottest functions")
+    a = ap.parse_args()
+    groups = {"fleet": fleet_sites(a.fleet, a.portals)}
+    if not a.no_demo:
+        groups["demo"] = demo_sites(a.demo_cache)
+    if a.dump:
+        result = {
+            rid: {name: dump(sites, load_ruleset(rid)) for name, sites in groups.items()}
+            for rid in ("nd43-2011", "nd42-2022")
+        }
+        a.dump.write_text(json.dumps(result, ensure_ascii=False, indent=1, sort_keys=True))
+        print(f"wrote {a.dump}")
+        return
+    ruleset = load_ruleset(a.ruleset)
+    for name, sites in groups.items():
+        pages = sum(len(s.pages) for s in sites)
+        fam, total = per_family(sites, ruleset, a.repeat)
+        shown = {k: round(v, 3) for k, v in sorted(fam.items(), key=lambda kv: -kv[1])}
+        print(json.dumps({"group": name, "portals": len(sites), "pages": pages,
+                          "engine_ms_per_page": round(total, 3), "families": shown}))  # fmt: skip
+    if a.profile:
+        prof = cProfile.Profile()
+        prof.enable()
+        for sites in groups.values():
+            for site in sites:
+                run_portal_checks(site, ruleset, CheckOptions())
+        prof.disable()
+        pstats.Stats(prof).sort_stats("tottime").print_stats(a.profile)
+
+
+if __name__ == "__main__":
+    main()
