@@ -86,6 +86,10 @@ class CheckContext:
     ruleset: Any
     options: Mapping[str, Any] = field(default_factory=dict)
     lang: str = "vi"
+    # Work shared by the checks of one engine call on one subject (folded page text,
+    # footer regions): the engine hands every check of a run the same dict, so five
+    # footer checks fold a footer once. Never module-level: it dies with the run.
+    memo: dict[Any, Any] = field(default_factory=dict, compare=False, repr=False)
 
 
 @dataclass(frozen=True)

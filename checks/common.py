@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import re
 from collections.abc import Iterable
+from typing import Any
 
 from checks.base import Evidence, Finding, Status
 from checks.text import fold_aligned as fold_aligned  # re-exported: families import it here
@@ -18,6 +19,21 @@ from probe.artifacts import PortalArtifacts
 
 EXCERPT_RADIUS = 60
 NOT_FOUND = "(không tìm thấy / not found)"
+
+
+def folded_text(memo: dict[Any, Any] | None, text: str) -> str:
+    """`fold_aligned(text)`, computed once per check run when a run memo is given.
+
+    The footer, licence and services checks fold the same footer and page texts; the
+    memo (`CheckContext.memo`) lets the second reader reuse the first one's work.
+    """
+    if memo is None:
+        return fold_aligned(text)
+    key = ("fold_aligned", text)
+    found = memo.get(key)
+    if found is None:
+        found = memo[key] = fold_aligned(text)
+    return found
 
 
 def compile_patterns(patterns: Iterable[str]) -> list[re.Pattern[str]]:

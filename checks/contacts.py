@@ -12,8 +12,9 @@ e-mails.
 from __future__ import annotations
 
 import re
+from typing import Any
 
-from checks.common import excerpt, fold_aligned
+from checks.common import excerpt, folded_text
 from probe.artifacts import Link, Page, PortalArtifacts
 
 # Regex building blocks on folded text: position titles, phone numbers, e-mail addresses.
@@ -27,10 +28,16 @@ _EMAIL = re.compile(r"[\w.\-]+@[\w\-]+(?:\.[\w\-]+)+")
 WINDOW = 160  # characters around a position title where its phone and e-mail must be
 
 
-def person_row(page: Page) -> tuple[int, int] | None:
-    """The span of the first position title with a phone and an e-mail next to it."""
+def person_row(page: Page, memo: dict[Any, Any] | None = None) -> tuple[int, int] | None:
+    """The span of the first position title with a phone and an e-mail next to it.
+
+    Without an ``@`` nowhere can an e-mail sit next to a title, so such a page is
+    answered before the (slow, word-boundary) title scan.
+    """
     text = page.main_text
-    folded = fold_aligned(text)
+    folded = folded_text(memo, text)
+    if "@" not in folded:
+        return None
     for m in _TITLE.finditer(folded):
         window = folded[max(0, m.start() - WINDOW) : m.end() + WINDOW]
         if _PHONE.search(window) and _EMAIL.search(window):
@@ -39,7 +46,7 @@ def person_row(page: Page) -> tuple[int, int] | None:
 
 
 def contact_pages(
-    site: PortalArtifacts, places: list[tuple[Link, Page]]
+    site: PortalArtifacts, places: list[tuple[Link, Page]], memo: dict[Any, Any] | None = None
 ) -> list[tuple[Link, Page, str]]:
     """(link, page the link is on, excerpt) for every linked page that lists officials."""
     out: list[tuple[Link, Page, str]] = []
@@ -49,7 +56,7 @@ def contact_pages(
         if target is None or not target.ok or target.url in seen:
             continue
         seen.add(target.url)
-        span = person_row(target)
+        span = person_row(target, memo)
         if span is not None:
             out.append((link, page, excerpt(target.main_text, *span, radius=WINDOW // 2)))
     return out

@@ -101,6 +101,7 @@ def _run(
     load_families()
     out: list[Finding] = []
     answered: set[str] = set()
+    memo: dict[Any, Any] = {}  # shared by this subject's checks (CheckContext.memo)
     for check in sorted(REGISTRY.values(), key=lambda c: c.meta.id):
         if check.meta.scope != scope:
             continue
@@ -116,7 +117,7 @@ def _run(
             out.extend(_unknown_blocked(cid, ruleset, blocked) for cid in applicable)
             continue
         merged = _merged_options(ruleset, ids, extra)
-        ctx = CheckContext(ruleset=ruleset, options=merged, lang=options.lang)
+        ctx = CheckContext(ruleset=ruleset, options=merged, lang=options.lang, memo=memo)
         out.extend(_call(check, subject, ctx, applicable, ruleset))
     for cid in ruleset.check_ids():
         if cid in answered or _scope_of(cid) != scope:

@@ -25,6 +25,7 @@ from checks.common import (
     compile_patterns,
     excerpt,
     fold_aligned,
+    folded_text,
     not_checked,
     search_both,
     searched_evidence,
@@ -97,13 +98,25 @@ class Region:
     where: str  # "footer" or "home"
 
 
-def footer_regions(site: PortalArtifacts) -> list[Region]:
+def footer_regions(site: PortalArtifacts, memo: dict[Any, Any] | None = None) -> list[Region]:
     """Where identity lines are looked for, most trusted first.
 
     The home page footer; else the footer of any other page (it is the same template);
     else the home page outside its main content, or its last part when extraction could
-    not separate the main content.
+    not separate the main content. With a run memo (`CheckContext.memo`) the six footer
+    and licence checks of a portal share one computation.
     """
+    if memo is not None:
+        known = memo.get("footer_regions")
+        if known is not None and known[0] is site:
+            return list(known[1])
+        regions = _footer_regions(site)
+        memo["footer_regions"] = (site, tuple(regions))
+        return regions
+    return _footer_regions(site)
+
+
+def _footer_regions(site: PortalArtifacts) -> list[Region]:
     regions: list[Region] = []
     pages: list[Page] = list(site.pages)
     home = site.home
@@ -152,12 +165,15 @@ def _plausible(field: str, value: str) -> bool:
 
 
 def find_field(
-    field: str, patterns: Sequence[re.Pattern[str]], regions: Sequence[Region]
+    field: str,
+    patterns: Sequence[re.Pattern[str]],
+    regions: Sequence[Region],
+    memo: dict[Any, Any] | None = None,
 ) -> tuple[str, Evidence, str] | None:
     """The first plausible value of a labelled footer field: (value, evidence, where)."""
     for region in regions:
         text = region.text
-        folded = fold_aligned(text)
+        folded = folded_text(memo, text)
         best: tuple[int, str, int, int] | None = None
         for pattern in patterns:
             pos = 0
@@ -182,14 +198,14 @@ def _field_finding(
     check_id = f"footer.{field}"
     if (unknown := not_checked(site, check_id)) is not None:
         return [unknown]
-    regions = footer_regions(site)
+    regions = footer_regions(site, ctx.memo)
     vi, en = FIELD_TITLES[field]
     key = "responsible_patterns" if field == "responsible_person" else f"{field}_patterns"
     patterns = ctx.options.get(key) or ctx.options.get("patterns") or default
-    found = find_field(field, compile_patterns(patterns), regions)
+    found = find_field(field, compile_patterns(patterns), regions, ctx.memo)
     if found is None and field == "owner":
         names = ctx.options.get("owner_name_patterns") or DEFAULT_OWNER_NAME_PATTERNS
-        found = _unlabelled_name(compile_patterns(names), regions)
+        found = _unlabelled_name(compile_patterns(names), regions, ctx.memo)
     if found is None:
         return [
             Finding(
@@ -234,11 +250,13 @@ def _field_finding(
 
 
 def _unlabelled_name(
-    patterns: Sequence[re.Pattern[str]], regions: Sequence[Region]
+    patterns: Sequence[re.Pattern[str]],
+    regions: Sequence[Region],
+    memo: dict[Any, Any] | None = None,
 ) -> tuple[str, Evidence, str] | None:
     """An agency name printed without a label ("CỔNG THÔNG TIN ĐIỆN TỬ SỞ …") in a footer."""
     for region in regions:
-        text, folded = region.text, fold_aligned(region.text)
+        text, folded = region.text, folded_text(memo, region.text)
         candidates: list[tuple[bool, int, str, int]] = []
         for pattern in patterns:
             for source in (text, folded):
@@ -305,7 +323,7 @@ def footer_email(site: PortalArtifacts, ctx: CheckContext) -> list[Finding]:
         return [unknown]
     home = site.home
     assert home is not None  # not_checked guarantees it
-    for region in footer_regions(site):
+    for region in footer_regions(site, ctx.memo):
         addresses = find_emails(region.text)
         if addresses:
             folded = region.text.lower()

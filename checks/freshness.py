@@ -46,11 +46,21 @@ def _section_pages(site: PortalArtifacts, ctx: CheckContext) -> list[Page]:
         keys.extend(section.slug_keys)
     if not keys:
         return []
+    # One alternation of the keys finds a key in a label iff some key is a substring of
+    # it; labels repeat across pages (menus), so each distinct one is tested once.
+    wanted_keys = [re.escape(k) for k in keys if k != " "]
+    any_key = re.compile("|".join(wanted_keys)) if wanted_keys else None
+    label_hits: dict[str, bool] = {}
     targets: set[str] = set()
     for page in site.pages:
         for link in page.links:
-            label = match_key(link.label)
-            if any(k != " " and k in label for k in keys):
+            label = link.label
+            hit = label_hits.get(label)
+            if hit is None:
+                hit = label_hits[label] = (
+                    any_key is not None and any_key.search(match_key(label)) is not None
+                )
+            if hit:
                 targets.add(link.url)
     found = []
     for page in site.pages[1:]:

@@ -16,7 +16,7 @@ from checks.base import CheckContext, Evidence, Finding, Status, check
 from checks.common import (
     compile_patterns,
     excerpt,
-    fold_aligned,
+    folded_text,
     not_checked,
     search_both,
     searched_evidence,
@@ -57,12 +57,14 @@ class Licence:
     where: str
 
 
-def parse_licence(regions: Sequence[Region], options: Mapping[str, Any]) -> Licence | None:
+def parse_licence(
+    regions: Sequence[Region], options: Mapping[str, Any], memo: dict[Any, Any] | None = None
+) -> Licence | None:
     """The first licence line in the regions, with its issuer and date if printed after it."""
     numbers = compile_patterns(options.get("number_patterns") or DEFAULT_LICENCE["number_patterns"])
     issuers = compile_patterns(options.get("issuer_patterns") or DEFAULT_LICENCE["issuer_patterns"])
     for region in regions:
-        text, folded = region.text, fold_aligned(region.text)
+        text, folded = region.text, folded_text(memo, region.text)
         hits = [m for p in numbers if (m := search_both(p, text, folded))]
         if not hits:
             continue
@@ -109,7 +111,7 @@ def licence(site: PortalArtifacts, ctx: CheckContext) -> list[Finding]:
         return [unknown]
     required = ctx.options.get("licence_required")
     required = site.licence_required if required is None else bool(required)
-    found = parse_licence(footer_regions(site), ctx.options)
+    found = parse_licence(footer_regions(site, ctx.memo), ctx.options, ctx.memo)
     if found is None:
         status = Status.FAIL if required else Status.NA
         return [

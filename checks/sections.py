@@ -20,6 +20,7 @@ in the ruleset, not here.
 from __future__ import annotations
 
 from dataclasses import dataclass
+from typing import Any
 from urllib.parse import urlsplit
 
 from checks.base import CheckContext, Evidence, Finding, Status, check
@@ -73,12 +74,13 @@ def check_sections(site: PortalArtifacts, ctx: CheckContext) -> list[Finding]:
     if home is None:
         return [_no_home(s) for s in sections]
     places = _places(site)
+    views: dict[str, _LinkView] = {}  # per link URL+names: its keys, computed once per run
     out: list[Finding] = []
     for section in sections:
         if section.kind == "search":
-            out.append(_search(section, site, places))
+            out.append(_search(section, site, places, views, ctx.memo))
         else:
-            out.append(_link_section(section, site, places))
+            out.append(_link_section(section, site, places, views, ctx.memo))
     return out
 
 
@@ -123,14 +125,20 @@ def _places(site: PortalArtifacts) -> list[tuple[Link, Page]]:
 
 
 def _link_section(
-    section: Section, site: PortalArtifacts, places: list[tuple[Link, Page]]
+    section: Section,
+    site: PortalArtifacts,
+    places: list[tuple[Link, Page]],
+    views: dict[str, _LinkView] | None = None,
+    memo: dict[Any, Any] | None = None,
 ) -> Finding:
-    matches = [m for link, page in places if (m := _match(section, link, page)) is not None]
+    views = {} if views is None else views
+    matches = [m for link, page in places if (m := _match(section, link, page, views)) is not None]
     if section.kind == "sitemap":
         matches.extend(_sitemap_files(site))
     if section.kind == "contacts" and not matches:
         matches.extend(
-            _Match(link, page, "content", text) for link, page, text in contact_pages(site, places)
+            _Match(link, page, "content", text)
+            for link, page, text in contact_pages(site, places, memo)
         )
     if not matches:
         return _missing(section, site)
@@ -146,29 +154,56 @@ def _link_section(
     return _found(section, *best)
 
 
-def _match(section: Section, link: Link, page: Page) -> _Match | None:
+@dataclass(frozen=True)
+class _LinkView:
+    """What `_match` reads of a link, computed once per link and reused for every section."""
+
+    names: tuple[tuple[str, str, str], ...]  # (how, label, match key) of non-empty names
+    host: str
+    first_host_label: str  # compacted, "" without a host
+    segments: tuple[tuple[str, str, str], ...]  # (segment, slug words, compacted)
+
+
+def _view(link: Link) -> _LinkView:
+    names = tuple(
+        (how, label, match_key(label))
+        for how, label in (("text", link.text), ("title", link.title), ("alt", link.alt))
+        if label
+    )
+    parts = urlsplit(link.url)
+    host = parts.hostname or ""
+    first = compact(host.removeprefix("www.").split(".", 1)[0]) if host else ""
+    segments = tuple(
+        (seg, slug_words(seg), compact(seg)) for seg in _segments(parts.path, parts.query)
+    )
+    return _LinkView(names, host, first, segments)
+
+
+def _match(
+    section: Section, link: Link, page: Page, views: dict[str, _LinkView] | None = None
+) -> _Match | None:
     """How `link` names `section`, if it does (first by its words, then by its URL)."""
     in_menu = link.region == "nav"
-    for how, label in (("text", link.text), ("title", link.title), ("alt", link.alt)):
-        if not label:
-            continue
-        key = match_key(label)
+    if views is None:
+        view = _view(link)
+    else:
+        vkey = f"{link.url}\x00{link.text}\x00{link.title}\x00{link.alt}"
+        view = views.get(vkey)
+        if view is None:
+            view = views[vkey] = _view(link)
+    for how, label, key in view.names:
         if any(ex in key for ex in section.exclude_keys):
             continue
         for pk in section.label_keys:
             if pk in key and (in_menu or _words(key) <= _words(pk) + LABEL_SLACK):
                 return _Match(link, page, how, label)
-    parts = urlsplit(link.url)
-    host = parts.hostname or ""
-    if section.host_words and host:
-        first = compact(host.removeprefix("www.").split(".", 1)[0])
-        if first in section.host_words:
-            return _Match(link, page, "host", host)
-    for seg in _segments(parts.path, parts.query):
-        words = slug_words(seg)
+    host = view.host
+    if section.host_words and host and view.first_host_label in section.host_words:
+        return _Match(link, page, "host", host)
+    for seg, words, glued in view.segments:
         if any(ex in words for ex in section.exclude_keys):
             continue
-        if compact(seg) in section.slug_compacts:
+        if glued in section.slug_compacts:
             return _Match(link, page, "slug", seg)
         for pk in section.slug_keys:
             if pk in words and (in_menu or _words(words) <= _words(pk) + SLUG_SLACK):
@@ -255,7 +290,13 @@ def _judge_page(page: Page) -> _Target:
     return _Target(Status.PASS, "ok", page.status)
 
 
-def _search(section: Section, site: PortalArtifacts, places: list[tuple[Link, Page]]) -> Finding:
+def _search(
+    section: Section,
+    site: PortalArtifacts,
+    places: list[tuple[Link, Page]],
+    views: dict[str, _LinkView] | None = None,
+    memo: dict[Any, Any] | None = None,
+) -> Finding:
     """A search box on the home page (ND 43 Đ15.1.a), or a menu link to a search page."""
     forms = [(home, form) for home in home_pages(site) for form in home.forms]
     for home, form in forms:
@@ -275,7 +316,7 @@ def _search(section: Section, site: PortalArtifacts, places: list[tuple[Link, Pa
                 (Evidence(home.final_url, f"form action={form.action} fields={what}"),),
                 {"found": True, "match": "form", "action": form.action},
             )
-    link_finding = _link_section(section, site, places)
+    link_finding = _link_section(section, site, places, views, memo)
     if link_finding.status is not Status.FAIL:
         return link_finding
     return _missing(section, site)

@@ -26,7 +26,7 @@ from checks.base import CheckContext, Evidence, Finding, Status, check
 from checks.common import (
     compile_patterns,
     excerpt,
-    fold_aligned,
+    folded_text,
     not_checked,
     searched_evidence,
 )
@@ -108,7 +108,7 @@ class _Tally:
 
 def _mentions(page: Page, ctx: CheckContext, tally: _Tally) -> None:
     text = page.text
-    folded = fold_aligned(text)
+    folded = folded_text(ctx.memo, text)
     url = page.final_url or page.url
     for pattern in compile_patterns(_opt(ctx, "level_2011_patterns")):
         for source in (text, folded):
