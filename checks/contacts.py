@@ -12,6 +12,7 @@ e-mails.
 from __future__ import annotations
 
 import re
+from collections.abc import Iterator
 from typing import Any
 
 from checks.common import excerpt, folded_text
@@ -22,6 +23,13 @@ _TITLE = re.compile(
     r"\b(?:pho )?(?:giam doc|chu tich|truong phong|truong ban|chanh van phong|"
     r"chanh thanh tra|bi thu|tong giam doc|cuc truong|vu truong)\b|\bchuyen vien\b|"
     r"\bcan bo (?:dau moi|phu trach)\b|\bnguoi phat ngon\b"
+)
+# Every position `_TITLE` can match at is one where this matches (the same words without
+# the word-boundary tests, which keep the regex engine from skipping ahead quickly): it
+# finds candidates fast and `_TITLE` decides, so the matches are exactly `_TITLE`'s.
+_TITLE_CANDIDATE = re.compile(
+    r"pho |giam doc|chu tich|truong phong|truong ban|chanh van phong|chanh thanh tra|bi thu|"
+    r"tong giam doc|cuc truong|vu truong|chuyen vien|can bo |nguoi phat ngon"
 )
 _PHONE = re.compile(r"(?:\(?\+?84[\.\s]?\d{2,3}\)?|\(?0\d{2,3}\)?)[\d\s\.\-]{5,14}\d")
 _EMAIL = re.compile(r"[\w.\-]+@[\w\-]+(?:\.[\w\-]+)+")
@@ -38,11 +46,28 @@ def person_row(page: Page, memo: dict[Any, Any] | None = None) -> tuple[int, int
     folded = folded_text(memo, text)
     if "@" not in folded:
         return None
-    for m in _TITLE.finditer(folded):
+    for m in _title_matches(folded):
         window = folded[max(0, m.start() - WINDOW) : m.end() + WINDOW]
         if _PHONE.search(window) and _EMAIL.search(window):
             return m.start(), m.end()
     return None
+
+
+def _title_matches(folded: str) -> Iterator[re.Match[str]]:
+    """`_TITLE.finditer(folded)`, found by testing `_TITLE` only where a candidate starts.
+
+    finditer yields the leftmost match at or after the end of the previous one; the
+    candidate regex matches wherever `_TITLE` can, so no position it skips could have
+    matched and the sequence is the same.
+    """
+    pos = 0
+    while (cand := _TITLE_CANDIDATE.search(folded, pos)) is not None:
+        m = _TITLE.match(folded, cand.start())
+        if m is None or m.end() == m.start():
+            pos = cand.start() + 1
+            continue
+        yield m
+        pos = m.end()
 
 
 def contact_pages(
