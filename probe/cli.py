@@ -261,54 +261,13 @@ def registry_targets(registry: Registry, only: tuple[str, ...] = ()) -> list[Any
     return [Target(a, tuple(a.portals)) for a in chosen]
 
 
-@cli.command()
-@click.option("--ruleset", default=None, help="nd43-2011 or nd42-2022 (default: in force today).")
-@click.option("--lang", type=click.Choice(["vi", "en"]), default="vi")
-@click.option("--db", default=None, help="Keep the demo database here (default: a temp file).")
-@click.option(
-    "--output",
-    type=click.Path(path_type=Path),
-    default=None,
-    help="Where to write the HTML report (default: next to the database).",
-)
-def demo(ruleset: str | None, lang: str, db: str | None, output: Path | None) -> int:
-    """Serve the sample portals on loopback, probe them all, print the table."""
-    import tempfile
-
-    from probe.demo.server import DemoServer
-    from probe.settings import CONFIG_DIR
-
-    workdir = Path(tempfile.mkdtemp(prefix="probe-demo-"))
-    db_url = db or f"sqlite:///{workdir / 'demo.sqlite'}"
-    with DemoServer() as server:
-        settings = Settings.from_env().with_(
-            registry_path=CONFIG_DIR / "portals.toml",
-            db_url=db_url,
-            connect_to=tuple(ConnectTo.parse(s) for s in server.connect_to),
-            allow_private=True,
-            min_delay=0.05,
-        )
-        targets = registry_targets(load_registry(settings.registry_path))
-        code = execute(
-            settings, targets, ruleset_id=ruleset, trigger="manual", fmt="table", lang=lang,
-            fail_under=None, progress=True,
-        )  # fmt: skip
-    from probe.report import render_report
-    from probe.report.load import load_report
-    from probe.store.db import open_store
-
-    report_path = output or workdir / "report.html"
-    render_report(load_report(open_store(db_url)), "html", lang, report_path)
-    click.echo(f"database: {db_url}")
-    click.echo(f"report: {report_path}")
-    return code
-
-
+from probe.commands.demo import add_commands as add_demo_commands  # noqa: E402
 from probe.commands.report import add_commands as add_report_commands  # noqa: E402
 from probe.commands.schedule import add_commands  # noqa: E402
 
 add_commands(cli, crawl_options)
 add_report_commands(cli)
+add_demo_commands(cli)
 
 
 def main(argv: list[str] | None = None) -> int:

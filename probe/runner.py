@@ -275,7 +275,8 @@ async def execute_run(
         raise
     finally:
         beat.cancel()
-        order = {(t.agency.id, u): i for i, t in enumerate(targets) for u in t.urls}
+        keys = [(t.agency.id, u) for t in targets for u in t.urls]
+        order = {key: i for i, key in enumerate(keys)}
         summary.portals.sort(key=lambda r: order.get((r.agency_id, r.url), len(order)))
         summary.status = status
         summary.finished_at = datetime.now(UTC)
