@@ -29,7 +29,7 @@ from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 from typing import Any
-from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
+from zoneinfo import ZoneInfo
 
 import sqlalchemy.exc
 from apscheduler.executors.asyncio import AsyncIOExecutor
@@ -39,6 +39,7 @@ from apscheduler.schedulers.asyncio import AsyncIOScheduler
 from apscheduler.triggers.cron import CronTrigger
 from sqlalchemy import Engine, inspect
 
+from probe.cron import parse_cron, parse_timezone
 from probe.errors import InputError
 from probe.registry import Agency, Registry, Target, load_registry
 from probe.settings import Settings
@@ -54,70 +55,6 @@ NIGHTLY_JOB_ID = "nightly"
 MISFIRE_GRACE = timedelta(hours=23)
 LEASE_TTL = timedelta(minutes=2)  # a crashed holder blocks others at most this long
 DRAIN_MARGIN = 10.0  # seconds beyond Settings.shutdown_grace before runs are cancelled
-
-_DOW_NAMES = ("sun", "mon", "tue", "wed", "thu", "fri", "sat")
-
-
-def parse_timezone(name: str, *, where: str = "--timezone") -> ZoneInfo:
-    """An IANA zone, or InputError naming the option."""
-    try:
-        return ZoneInfo(name.strip())
-    except (ZoneInfoNotFoundError, ValueError):
-        raise InputError(
-            f"unknown time zone {name!r} (e.g. Asia/Ho_Chi_Minh)", where=where
-        ) from None
-
-
-def parse_cron(expr: str, tz: ZoneInfo, *, where: str = "--cron") -> CronTrigger:
-    """A 5-field crontab expression with crontab's meaning of weekdays.
-
-    APScheduler 3.x numbers weekdays from Monday=0 while crontab uses Sunday=0, so "0 3 * * 0"
-    would silently fire on Mondays; numeric weekdays are rewritten as names first.
-    """
-    fields = expr.split()
-    if len(fields) != 5:
-        raise InputError(
-            f"cron expression {expr!r}: expected 5 fields (minute hour day month weekday)",
-            where=where,
-        )
-    try:
-        fields[4] = _crontab_weekdays(fields[4])
-        return CronTrigger.from_crontab(" ".join(fields), timezone=tz)
-    except ValueError as exc:
-        raise InputError(f"cron expression {expr!r}: {exc}", where=where) from None
-
-
-def _crontab_weekdays(spec: str) -> str:
-    """Crontab weekday field (0 or 7 = Sunday, names, ranges, steps) → APScheduler names."""
-    if spec == "*":
-        return spec
-    days: set[int] = set()
-    for token in spec.lower().split(","):
-        base, _, step_text = token.partition("/")
-        step = int(step_text) if step_text else 1
-        if step < 1:
-            raise ValueError(f"weekday step {step_text!r} must be at least 1")
-        if base == "*":
-            first, last = 0, 6
-        elif "-" in base:
-            low, high = base.split("-", 1)
-            first, last = _weekday(low), _weekday(high, upper=True)
-        else:
-            first = _weekday(base)
-            last = 6 if step_text else first
-        if first > last:
-            raise ValueError(f"weekday range {base!r} runs backwards")
-        days.update(d % 7 for d in range(first, last + 1, step))
-    return ",".join(_DOW_NAMES[d] for d in sorted(days))
-
-
-def _weekday(text: str, *, upper: bool = False) -> int:
-    if text in _DOW_NAMES:
-        return 7 if upper and text == "sun" else _DOW_NAMES.index(text)
-    if not text.isdigit() or int(text) > 7:
-        raise ValueError(f"weekday {text!r} is not 0-7 or a name (sun..sat)")
-    value = int(text)
-    return value if upper else value % 7
 
 
 @dataclass(frozen=True)
