@@ -10,15 +10,20 @@ as published.
 from __future__ import annotations
 
 import re
-from collections.abc import Iterable
+from collections.abc import Iterable, Iterator
+from re import _constants as _sre_c  # type: ignore[attr-defined]
+from re import _parser as _sre_parse  # type: ignore[attr-defined]
 from typing import Any
 
 from checks.base import Evidence, Finding, Status
 from checks.text import fold_aligned as fold_aligned  # re-exported: families import it here
+from checks.text import fold_char, ignorecase_variants
 from probe.artifacts import PortalArtifacts
 
 EXCERPT_RADIUS = 60
 NOT_FOUND = "(không tìm thấy / not found)"
+MIN_PREFIX = 2  # shorter folded prefixes find too many candidates to beat a plain search
+MAX_RANGE = 64  # widest [a-z] class member expanded when proving a prefix
 
 
 def folded_text(memo: dict[Any, Any] | None, text: str) -> str:
@@ -84,3 +89,101 @@ def searched_evidence(site: PortalArtifacts, what: str = NOT_FOUND) -> tuple[Evi
     home = site.home
     url = (home.final_url or home.url) if home is not None else site.url
     return (Evidence(url, what),)
+
+
+def folded_prefix(pattern: re.Pattern[str]) -> str:
+    """The text every match's `fold_aligned` copy starts with, or "" when none is proven.
+
+    Case-insensitive patterns, and ones opening with ``\\b``, keep Python's regex engine
+    from skipping ahead, so a search over a whole page costs up to a millisecond. If each
+    of the pattern's first characters (``m``, ``[ứu]``, ``c``) can only be matched by
+    characters that all fold to one same letter, every match starts where the folded
+    page holds those letters (``muc``), and a plain substring scan finds all candidates.
+    Leading zero-width assertions are skipped: the pattern itself checks them later.
+    Anything not proven (other constructs, characters outside the tested alphabet)
+    ends the prefix; too short a prefix gives "" (search the plain way).
+    """
+    try:
+        items = _sre_parse.parse(pattern.pattern, pattern.flags)
+    except (re.error, TypeError, ValueError):
+        return ""
+    ignorecase = bool(pattern.flags & re.IGNORECASE)
+    prefix: list[str] = []
+    for op, av in items:
+        if op is _sre_c.AT and not prefix:
+            continue
+        chars = _item_chars(op, av)
+        if chars is None:
+            break
+        folds: set[str] = set()
+        for ch in chars:
+            variants = ignorecase_variants(ch) if ignorecase else ch
+            if variants is None:
+                return "".join(prefix) if len(prefix) >= MIN_PREFIX else ""
+            folds.update(fold_char(v) for v in variants)
+        if len(folds) != 1:
+            break
+        prefix.append(folds.pop())
+    return "".join(prefix) if len(prefix) >= MIN_PREFIX else ""
+
+
+def _item_chars(op: Any, av: Any) -> str | None:
+    """The characters one parsed regex item matches (before case), if it is one of a set."""
+    if op is _sre_c.LITERAL:
+        return chr(av)
+    if op is not _sre_c.IN:
+        return None
+    chars: list[str] = []
+    for member_op, member in av:
+        if member_op is _sre_c.LITERAL:
+            chars.append(chr(member))
+        elif member_op is _sre_c.RANGE and member[1] - member[0] < MAX_RANGE:
+            chars.extend(map(chr, range(member[0], member[1] + 1)))
+        else:
+            return None  # negation, categories (\\w), wide ranges
+    return "".join(chars)
+
+
+def prefix_starts(
+    memo: dict[Any, Any] | None, pattern: re.Pattern[str], folded: str
+) -> list[int] | None:
+    """Where matches of `pattern` may start in a text whose `fold_aligned` copy is `folded`.
+
+    None when the pattern has no proven `folded_prefix` (search the plain way). The same
+    positions serve a search of the text and one of `folded` itself (folding is
+    idempotent). The prefix analysis is kept in the run memo: patterns repeat per page.
+    """
+    key = ("folded_prefix", pattern)
+    prefix = memo.get(key) if memo is not None else None
+    if prefix is None:
+        prefix = folded_prefix(pattern)
+        if memo is not None:
+            memo[key] = prefix
+    if not prefix:
+        return None
+    # A prefix that can overlap itself ("level") must not lose the later of two
+    # overlapping candidates: consume one letter, look ahead for the rest.
+    overlapping = any(prefix.endswith(prefix[:k]) for k in range(1, len(prefix)))
+    head, rest = re.escape(prefix[0]), re.escape(prefix[1:])
+    finder = re.compile(f"{head}(?={rest})" if overlapping else head + rest)
+    return [m.start() for m in finder.finditer(folded)]
+
+
+def finditer_at(
+    pattern: re.Pattern[str], source: str, starts: list[int] | None
+) -> Iterator[re.Match[str]]:
+    """`pattern.finditer(source)`, trying only the candidate `starts` (all when None).
+
+    The same matches in the same order: each is the pattern's own match at the leftmost
+    candidate at or after the previous match's end, as `finditer` would find it (a
+    match anchored at a position sees the text before it, so ``\\b`` is judged alike).
+    """
+    if starts is None:
+        yield from pattern.finditer(source)
+        return
+    match = pattern.match
+    end = 0
+    for start in starts:
+        if start >= end and (m := match(source, start)) is not None:
+            yield m
+            end = m.end()

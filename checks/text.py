@@ -202,3 +202,31 @@ def any_phrase(key: str, phrase_keys: Iterable[str]) -> str | None:
         if pk != " " and pk in key:
             return pk
     return None
+
+
+def fold_char(ch: str) -> str:
+    """One character as `fold_aligned` folds it (public for regex candidate analysis).
+
+    `fold_char(fold_char(c)) == fold_char(c)` for every code point (tested by brute force),
+    which is what lets a prefilter on the folded text also stand for matches *in* it.
+    """
+    return _fold_char(ch)
+
+
+# Characters that `re.IGNORECASE` treats as equal to a letter beyond its own upper and
+# lower case (Unicode simple case folding across scripts): dotted/dotless i, the Kelvin
+# sign, the long s. Checked against every code point for each `_FAST_ALPHABET` character.
+_CASE_TWINS = {"i": "\u0130\u0131", "k": "\u212a", "s": "\u017f"}
+
+
+def ignorecase_variants(ch: str) -> str | None:
+    """Every character a case-insensitive regex literal `ch` matches, or None if unproven.
+
+    Only characters portal text is made of (`_FAST_ALPHABET`) are answered, because only
+    for those is the answer tested exhaustively; a caller must fall back to a plain
+    regex search for anything else.
+    """
+    if len(ch) != 1 or ch not in _FAST_ALPHABET:
+        return None
+    low = ch.lower()
+    return "".join(dict.fromkeys(ch + low + ch.upper() + _CASE_TWINS.get(low, "")))
