@@ -23,6 +23,9 @@ from selectolax.lexbor import LexborHTMLParser, LexborNode
 from probe.artifacts import DateMention, Form, Link, Page
 from probe.textparse import find_dates, find_emails
 
+# Bump on any change to what parse_page derives from a body: cached parses
+# (probe.store.pagecodec) are keyed by it, so a change re-parses every page once.
+EXTRACT_VERSION = 1
 MAX_LINKS = 2000
 MAX_DATES = 500
 # `str.translate` with a dict costs ~50 ns a character on non-ASCII text (2 ms for a

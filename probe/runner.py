@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
+import functools
 import logging
 import time
 from collections.abc import Callable, Sequence
@@ -26,6 +27,7 @@ from probe.net.crawl import Validator, crawl_portal
 from probe.net.hosts import HostGate
 from probe.registry import Target
 from probe.settings import Settings
+from probe.store.pagecodec import parsed_key
 
 log = logging.getLogger("probe.run")
 
@@ -106,6 +108,12 @@ def stored_validators(store: Any, url: str) -> dict[str, Validator]:
     (test doubles) are read page by page.
     """
     result: dict[str, Validator] = {}
+    with_parses = getattr(store, "validators_with_parses", None)
+    if with_parses is not None:
+        for page_url, (etag, modified, ctype, body, digest, parsed) in with_parses(url).items():
+            if body and (etag or modified):
+                result[page_url] = Validator(etag, modified, body, ctype, digest, parsed)
+        return result
     bulk = getattr(store, "validators_with_bodies", None)
     if bulk is not None:
         for page_url, (etag, last_modified, content_type, body) in bulk(url).items():
@@ -178,6 +186,7 @@ async def execute_run(
                 return None
             began = time.monotonic()
             now = datetime.now(UTC)
+            validators = await write(stored_validators, store, url)
             try:
                 site = await crawl_portal(
                     client,
@@ -186,7 +195,7 @@ async def execute_run(
                     agency_level=target.agency.level,
                     settings=settings,
                     now=now,
-                    validators=await write(stored_validators, store, url),
+                    validators=validators,
                     licence_required=(
                         settings.licence_required
                         if settings.licence_required is not None
@@ -205,7 +214,12 @@ async def execute_run(
             # A portal that could not be crawled has no measurable compliance: its score is
             # None (shown apart), not 0 %, or an outage would read as a breach of the law.
             score = score_findings(findings) if site.outcome == "checked" else None
-            await write(store.save_portal, run_id, site, findings, score)
+            if hasattr(store, "validators_with_parses"):  # a store that caches parses
+                cached = {parsed_key(u, v.content_hash) for u, v in validators.items() if v.parsed}
+                save = functools.partial(store.save_portal, cached_parses=cached)
+            else:
+                save = store.save_portal
+            await write(save, run_id, site, findings, score)
             report = PortalReport(
                 agency_id=target.agency.id,
                 url=url,

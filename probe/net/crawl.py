@@ -29,6 +29,7 @@ from probe.net.guard import AddressPolicy, RefusedAddress
 from probe.net.hosts import HostGate
 from probe.net.robots import Robots, load_robots
 from probe.settings import Settings
+from probe.store.pagecodec import decode_page
 
 MAX_LINKS_PER_PAGE = 2000
 MAX_DOCUMENTS = 5000
@@ -69,6 +70,8 @@ class Validator:
     last_modified: str = ""
     body: bytes = b""
     content_type: str = ""
+    content_hash: str = ""  # sha256 of `body`, when the store knows it
+    parsed: bytes = b""  # the body's cached parse (probe.store.pagecodec), if any
 
 
 def _is_html(content_type: str, body: bytes) -> bool:
@@ -143,6 +146,25 @@ class _Crawl:
             stored = self.validators[url]
             body, content_type, status = stored.body, stored.content_type, 200
             etag, last_modified = etag or stored.etag, last_modified or stored.last_modified
+            if stored.parsed and stored.content_hash:
+                page = decode_page(
+                    stored.parsed,
+                    base=result.final_url or url,
+                    url=url,
+                    final_url=result.final_url,
+                    status=status,
+                    content_type=content_type,
+                    fetched_at=datetime.now(UTC),
+                    elapsed_ms=result.elapsed_ms,
+                    depth=depth,
+                    redirects=result.redirects,
+                    etag=etag,
+                    last_modified=last_modified,
+                    content_hash=stored.content_hash,
+                    not_modified=True,
+                )
+                if page is not None:  # the body is stored already: nothing to keep
+                    return page
         if not _is_html(content_type, body):
             return None
         text, charset = decode_body(body, content_type)

@@ -177,6 +177,18 @@ class Blob(Base):
     last_seen_at: Mapped[datetime] = mapped_column(UtcDateTime)
 
 
+class ParsedPage(Base):
+    """A cached parse of one body as one URL (`probe.store.pagecodec`), so an unchanged
+    page answered with 304 is not parsed again. Pruned with the bodies it was made from."""
+
+    __tablename__ = "parsed_page"
+
+    key: Mapped[str] = mapped_column(String(64), primary_key=True)
+    data: Mapped[bytes] = mapped_column(LargeBinary)
+    created_at: Mapped[datetime] = mapped_column(UtcDateTime)
+    last_seen_at: Mapped[datetime] = mapped_column(UtcDateTime)
+
+
 class PageRecord(Base):
     """A fetched page: where, when, what came back; the body lives in `blob`."""
 

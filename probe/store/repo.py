@@ -14,7 +14,7 @@ from __future__ import annotations
 import os
 import socket
 import zlib
-from collections.abc import Iterable, Iterator, Sequence
+from collections.abc import Collection, Iterable, Iterator, Sequence
 from contextlib import contextmanager
 from datetime import UTC, datetime, timedelta
 from typing import Any, Protocol
@@ -36,6 +36,8 @@ from probe.store.models import (
     PortalResult,
     Run,
 )
+from probe.store.pagecodec import encode_page, parsed_key
+from probe.store.parsed import load_parsed, prune_parsed, store_parsed
 from probe.store.records import RunInfo, ScorePoint, StoredResult
 from probe.store.rows import clip, finding_rows, jsonable, page_rows, upsert
 
@@ -216,12 +218,16 @@ class Store:
         score: float | None,
         *,
         started_at: datetime | None = None,
+        cached_parses: Collection[str] | None = None,
     ) -> int:
         """Store one portal of a run (result, pages, failures, bodies, findings) atomically.
 
         Saving the same portal twice in one run replaces the first result. A portal URL
         not in the registry gets a portal row of its own (agency kept only if known).
         `started_at` defaults to the first page's fetch time, else the run clock.
+        With `cached_parses` (the parse-cache keys the crawl used), every other page's
+        parse is cached for the next night (`probe.store.pagecodec`); None leaves the
+        cache alone.
         """
         now = utcnow()
         failed = site.outcome != "checked"
@@ -263,6 +269,14 @@ class Store:
                 s.execute(insert(FindingRecord), rows)
             hashes = {p.content_hash for p in site.pages if p.content_hash}
             store_bodies(s, site.bodies, hashes, now)
+            if cached_parses is not None:
+                fresh = {
+                    key: encode_page(p)
+                    for p in site.pages
+                    if p.content_hash
+                    if (key := parsed_key(p.url, p.content_hash)) not in cached_parses
+                }
+                store_parsed(s, fresh, cached_parses, now)
             s.execute(
                 update(Run)
                 .where(Run.id == run_id)
@@ -307,6 +321,24 @@ class Store:
             out[url] = (etag, last_modified, content_type, body)
         return out
 
+    def validators_with_parses(
+        self, portal_url: str
+    ) -> dict[str, tuple[str, str, str, bytes, str, bytes]]:
+        """`validators_with_bodies` plus each page's content hash and cached parse (or b"").
+
+        Two statements per portal; the parse saves a second night most of its CPU.
+        """
+        with self.session() as s:
+            rows = queries.validators_with_bodies(s, portal_url)
+            keys = {url: parsed_key(url, row[2]) for url, row in rows.items()}
+            parses = load_parsed(s, keys.values())
+        out: dict[str, tuple[str, str, str, bytes, str, bytes]] = {}
+        for url, (etag, last_modified, digest, content_type, encoding, data) in rows.items():
+            body = zlib.decompress(data) if encoding == "zlib" else bytes(data)
+            parse = parses.get(keys[url], b"")
+            out[url] = (etag, last_modified, content_type, body, digest, parse)
+        return out
+
     def load_body(self, sha256: str) -> bytes | None:
         """A stored page body, or None if never stored or pruned."""
         with self.session() as s:
@@ -316,6 +348,7 @@ class Store:
         """Drop body data not seen for `older_than_days`; findings and evidence stay."""
         cutoff = (now or utcnow()) - timedelta(days=older_than_days)
         with self.write_session() as s:
+            prune_parsed(s, cutoff)
             return prune_bodies(s, cutoff)
 
     # -- leases -------------------------------------------------------------------------

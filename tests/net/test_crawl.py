@@ -3,11 +3,13 @@
 from __future__ import annotations
 
 import tracemalloc
+from dataclasses import replace
 
 import pytest
 
 from probe.net.crawl import Validator
 from probe.settings import ConnectTo, Settings
+from probe.store.pagecodec import encode_page
 from tests.net.net_faults import FaultServer, run_crawl
 
 
@@ -184,3 +186,24 @@ def test_not_modified_uses_stored_body(server: FaultServer, settings: Settings) 
     again = run_crawl(settings, "http://notmod.test/", validators={"http://notmod.test/": stored})
     assert again.home is not None and again.home.not_modified
     assert again.home.title == home.title and again.home.ok
+
+
+def test_not_modified_uses_cached_parse(server: FaultServer, settings: Settings) -> None:
+    """A 304 with a cached parse takes the page from the cache (here marked by its
+    title); a cache entry for another base URL is ignored and the body parsed instead."""
+    first = run_crawl(settings, "http://notmod.test/")
+    home = first.home
+    assert home is not None
+    body = first.bodies[home.content_hash]
+    marked = encode_page(replace(home, title="từ bộ nhớ đệm"))
+    cached = Validator(home.etag, "", body, home.content_type, home.content_hash, marked)
+    again = run_crawl(settings, "http://notmod.test/", validators={"http://notmod.test/": cached})
+    assert again.home is not None and again.home.not_modified
+    assert again.home.title == "từ bộ nhớ đệm"
+    assert again.home.content_hash == home.content_hash and again.home.links == home.links
+    assert home.content_hash not in again.bodies  # stored already: not kept again
+
+    elsewhere = encode_page(replace(home, title="x", final_url="http://other.test/"))
+    stale = Validator(home.etag, "", body, home.content_type, home.content_hash, elsewhere)
+    third = run_crawl(settings, "http://notmod.test/", validators={"http://notmod.test/": stale})
+    assert third.home is not None and third.home.not_modified and third.home.title == home.title

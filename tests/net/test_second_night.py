@@ -14,13 +14,18 @@ from datetime import UTC, datetime
 from pathlib import Path
 
 import pytest
+from sqlalchemy import func, select
 
 from checks.ruleset import load_ruleset
 from probe.demo.server import DemoServer
+from probe.extract import parse_page
+from probe.net.decode import decode_body
 from probe.registry import Target, load_registry
 from probe.runner import RunSummary, execute_run, stored_validators
 from probe.settings import CONFIG_DIR, ConnectTo, Settings
 from probe.store.db import open_store
+from probe.store.models import ParsedPage
+from probe.store.pagecodec import decode_page
 
 AGENCIES = ("thi-xa-ba-don", "so-tu-phap")
 
@@ -85,3 +90,49 @@ def test_second_night_uses_stored_bodies(demo: DemoServer, tmp_path: Path) -> No
     before = {p.url: [(f.check, f.status) for f in p.findings] for p in first.portals}
     after = {p.url: [(f.check, f.status) for f in p.findings] for p in second.portals}
     assert after == before
+
+
+def test_unchanged_pages_are_parsed_once(demo: DemoServer, tmp_path: Path) -> None:
+    """Night 1 caches every page's parse; night 2 rebuilds 304 pages from it, the same
+    pages and findings as a parse of the stored body would give."""
+    settings = Settings().with_(
+        db_url=f"sqlite:///{tmp_path / 'parsed.sqlite'}",
+        connect_to=tuple(ConnectTo.parse(c) for c in demo.connect_to),
+        allow_private=True,
+        min_delay=0.0,
+        retry_backoff=0.01,
+    )
+    store = open_store(settings.db_url)
+    first = _run(settings, store)
+    url = first.portals[0].url
+    validators = stored_validators(store, url)
+    assert validators and all(v.parsed and v.content_hash for v in validators.values())
+    for page_url, v in validators.items():
+        text, charset = decode_body(v.body, v.content_type)
+        fields = {"content_type": v.content_type, "content_hash": v.content_hash}
+        parsed = parse_page(
+            text, url=page_url, final_url=page_url, status=200, charset=charset,
+            size=len(v.body), **fields,
+        )  # fmt: skip
+        cached = decode_page(v.parsed, base=page_url, url=page_url, final_url=page_url,
+                             status=200, **fields)  # fmt: skip
+        assert cached == parsed, page_url
+
+    second = _run(settings, store)
+    third = _run(settings, store)  # night 2 wrote nothing new: night 3 reads the same cache
+    with store.session() as s:
+        assert s.execute(select(func.count()).select_from(ParsedPage)).scalar() == len(
+            {(p.url, p.content_hash) for r in store.run_results(first.run_id) for p in r.pages
+             if p.content_hash}
+        )  # fmt: skip
+
+    def judged(summary: RunSummary) -> dict[str, list[tuple[object, ...]]]:
+        # availability's message carries tonight's response time; the rest must match
+        return {
+            p.url: [(f.check, f.status, f.evidence if f.check != "availability" else ())
+                    for f in p.findings]
+            for p in summary.portals
+        }  # fmt: skip
+
+    assert judged(second) == judged(first)
+    assert judged(third) == judged(first)
