@@ -9,7 +9,7 @@ very same artifacts. `--dump FILE` writes every finding as JSON: compare two dum
 prove a speed change changed no result.
 
 Usage: micro_checks.py [--fleet DIR] [--portals 4] [--repeat 5] [--ruleset nd43-2011]
-                       [--demo-cache FILE] [--no-demo] [--dump FILE] [--profile N]
+                       [--fleet-cache FILE] [--demo-cache FILE] [--no-demo] [--dump FILE] [--profile N]
 """
 
 from __future__ import annotations
@@ -38,8 +38,16 @@ NOW = datetime(2025, 3, 1, 3, 0, tzinfo=UTC)
 DEMO_DAY = date(2025, 3, 1)
 
 
-def fleet_sites(fleet: Path, count: int) -> list[PortalArtifacts]:
-    """The first `count` generated portals as artifacts, levels in rotation."""
+def fleet_sites(fleet: Path, count: int, cache: Path | None = None) -> list[PortalArtifacts]:
+    """The first `count` generated portals as artifacts, levels in rotation.
+
+    With `cache`, the parsed artifacts are pickled on first use and reused: the parser
+    changes under other hands, and a before/after dump must judge the very same pages.
+    """
+    if cache is not None and cache.is_file():
+        cached = pickle.loads(cache.read_bytes())  # our own cache file
+        if len(cached) == count:
+            return cached
     manifest = json.loads((fleet / "manifest.json").read_text(encoding="utf-8"))
     out: list[PortalArtifacts] = []
     for n, portal in enumerate(manifest["portals"][:count]):
@@ -64,6 +72,9 @@ def fleet_sites(fleet: Path, count: int) -> list[PortalArtifacts]:
                 province_domain="quangbinh.gov.vn",
             )
         )
+    if cache is not None:
+        cache.parent.mkdir(parents=True, exist_ok=True)
+        cache.write_bytes(pickle.dumps(out))
     return out
 
 
@@ -159,12 +170,13 @@ def main() -> None:
     ap.add_argument("--portals", type=int, default=4)
     ap.add_argument("--repeat", type=int, default=5)
     ap.add_argument("--ruleset", default="nd43-2011")
+    ap.add_argument("--fleet-cache", type=Path, help="pickle of the parsed fleet pages")
     ap.add_argument("--demo-cache", type=Path, default=Path("/tmp/probe-demo-artifacts.pickle"))
     ap.add_argument("--no-demo", action="store_true")
     ap.add_argument("--dump", type=Path, help="write every finding (both rulesets) as JSON")
     ap.add_argument("--profile", type=int, default=0, help="print the N hottest functions")
     a = ap.parse_args()
-    groups = {"fleet": fleet_sites(a.fleet, a.portals)}
+    groups = {"fleet": fleet_sites(a.fleet, a.portals, a.fleet_cache)}
     if not a.no_demo:
         groups["demo"] = demo_sites(a.demo_cache)
     if a.dump:

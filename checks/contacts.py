@@ -13,6 +13,7 @@ from __future__ import annotations
 
 import re
 from collections.abc import Iterator
+from re import _parser as _sre_parse  # type: ignore[attr-defined]
 from typing import Any
 
 from checks.common import excerpt, folded_text
@@ -34,37 +35,86 @@ _TITLE_CANDIDATE = re.compile(
 _PHONE = re.compile(r"(?:\(?\+?84[\.\s]?\d{2,3}\)?|\(?0\d{2,3}\)?)[\d\s\.\-]{5,14}\d")
 _EMAIL = re.compile(r"[\w.\-]+@[\w\-]+(?:\.[\w\-]+)+")
 WINDOW = 160  # characters around a position title where its phone and e-mail must be
+_TITLE_WIDTH = _sre_parse.parse(_TITLE.pattern).getwidth()[1]  # longest title match
+_CANDIDATE_WIDTH = _sre_parse.parse(_TITLE_CANDIDATE.pattern).getwidth()[1]
+# The last character before a point that cannot be part of a title (see `_in_step`).
+_LAST_BREAK = re.compile(r".*[^a-z ]", re.DOTALL)
+SYNC_REACH = 400  # how far back `_in_step` looks before settling for the last known point
 
 
 def person_row(page: Page, memo: dict[Any, Any] | None = None) -> tuple[int, int] | None:
     """The span of the first position title with a phone and an e-mail next to it.
 
-    Without an ``@`` nowhere can an e-mail sit next to a title, so such a page is
-    answered before the (slow, word-boundary) title scan.
+    An e-mail needs an ``@``, and only ``@`` folds to ``@`` (tested over every code
+    point), so a page without one is answered before folding, and only titles within
+    reach of an ``@`` are looked for (`_titles_near_at`): directory pages are long, and
+    their ``@`` are few.
     """
     text = page.main_text
-    folded = folded_text(memo, text)
-    if "@" not in folded:
+    if "@" not in text:
         return None
-    for m in _title_matches(folded):
-        window = folded[max(0, m.start() - WINDOW) : m.end() + WINDOW]
+    folded = folded_text(memo, text)
+    for m in _titles_near_at(folded):
+        lo, hi = max(0, m.start() - WINDOW), m.end() + WINDOW
+        if folded.find("@", lo, hi) == -1:
+            continue  # no e-mail can match in this window
+        window = folded[lo:hi]
         if _PHONE.search(window) and _EMAIL.search(window):
             return m.start(), m.end()
     return None
 
 
-def _title_matches(folded: str) -> Iterator[re.Match[str]]:
-    """`_TITLE.finditer(folded)`, found by testing `_TITLE` only where a candidate starts.
+def _titles_near_at(folded: str) -> Iterator[re.Match[str]]:
+    """Matches of `_TITLE.finditer(folded)`, in order: at least all close enough to an ``@``.
 
-    finditer yields the leftmost match at or after the end of the previous one; the
-    candidate regex matches wherever `_TITLE` can, so no position it skips could have
-    matched and the sequence is the same.
+    A title whose window (`WINDOW` either side) holds an ``@`` starts at most
+    ``WINDOW + _TITLE_WIDTH`` before it and at most ``WINDOW`` after it. Around each
+    ``@`` the finditer sequence is re-entered at a point no match can span (`_in_step`),
+    so what is found there is exactly the full scan's matches.
     """
-    pos = 0
-    while (cand := _TITLE_CANDIDATE.search(folded, pos)) is not None:
-        m = _TITLE.match(folded, cand.start())
-        if m is None or m.end() == m.start():
-            pos = cand.start() + 1
+    pos = 0  # the full scan is in step here: no match of its sequence spans `pos`
+    at = folded.find("@")
+    while at != -1:
+        lo, hi = max(0, at - WINDOW - _TITLE_WIDTH), at + WINDOW + 1
+        if hi > pos:
+            end = _in_step(folded, lo, pos)
+            for m in _title_matches(folded, end, hi):
+                yield m
+                end = m.end()
+            # No match starts in [end, hi), so none spans max(end, hi).
+            pos = max(end, hi)
+        at = folded.find("@", at + 1)
+
+
+def _in_step(folded: str, lo: int, floor: int) -> int:
+    """A position at or before `lo` (not before `floor`) that no `_TITLE` match spans.
+
+    Titles are made of ``[a-z ]`` only, so just after any other character (or at 0)
+    a scan is in step with the full one; `floor` is known to be in step already.
+    """
+    if lo <= floor:
+        return floor
+    found = _LAST_BREAK.match(folded, max(floor, lo - SYNC_REACH), lo)
+    return found.end() if found is not None else floor
+
+
+def _title_matches(folded: str, pos: int = 0, stop: int | None = None) -> Iterator[re.Match[str]]:
+    """`_TITLE.finditer(folded, pos)` up to matches starting before `stop`.
+
+    Found by testing `_TITLE` only where a candidate starts: finditer yields the
+    leftmost match at or after the end of the previous one; the candidate regex matches
+    wherever `_TITLE` can, so no position it skips could have matched and the sequence
+    is the same. Candidates are searched no further than they can reach from `stop`.
+    """
+    endpos = len(folded) if stop is None else min(len(folded), stop + _CANDIDATE_WIDTH)
+    limit = endpos if stop is None else stop
+    while (cand := _TITLE_CANDIDATE.search(folded, pos, endpos)) is not None:
+        start = cand.start()
+        if start >= limit:
+            return
+        m = _TITLE.match(folded, start)
+        if m is None or m.end() == start:
+            pos = start + 1
             continue
         yield m
         pos = m.end()

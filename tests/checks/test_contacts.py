@@ -2,10 +2,25 @@
 
 from __future__ import annotations
 
+import re
+import sys
+from re import _parser as _sre_parse  # type: ignore[attr-defined]
+
 from hypothesis import given
 from hypothesis import strategies as st
 
-from checks.contacts import _TITLE, _title_matches
+from checks.contacts import (
+    _EMAIL,
+    _PHONE,
+    _TITLE,
+    WINDOW,
+    _in_step,
+    _title_matches,
+    _titles_near_at,
+    person_row,
+)
+from checks.text import fold_aligned
+from probe.artifacts import Page
 
 _WORDS = [
     "pho",
@@ -57,3 +72,97 @@ def test_title_matches_on_a_directory_line() -> None:
     text = "xpho giam doc: nguyen van a, 0912 345 678, a@x.gov.vn; pho chu tich ubnd"
     spans = [m.group() for m in _title_matches(text)]
     assert spans == [m.group() for m in _TITLE.finditer(text)] == ["giam doc", "pho chu tich"]
+
+
+def _plain_person_row(text: str) -> tuple[int, int] | None:
+    """`person_row` as it was before the ``@``-region scan: every title of the page."""
+    folded = fold_aligned(text)
+    if "@" not in folded:
+        return None
+    for m in _TITLE.finditer(folded):
+        window = folded[max(0, m.start() - WINDOW) : m.end() + WINDOW]
+        if _PHONE.search(window) and _EMAIL.search(window):
+            return m.start(), m.end()
+    return None
+
+
+_ROW_WORDS = [
+    *_WORDS,
+    "Phó Giám đốc",
+    "CHỦ TỊCH",
+    "nguyen van a",
+    "lienhe@sotttt.gov.vn",
+    "0232.3822.123",
+    "(+84) 232 382",
+    "ubnd",
+    "x" * 90,  # long filler: titles land inside and outside the reach of an '@'
+    "tinh quang binh thong tin " * 4,
+]
+_SEPARATORS = ["", " ", "-", "  ", ", ", ".", "\n", ": "]
+
+
+@given(st.lists(st.tuples(st.sampled_from(_ROW_WORDS), st.sampled_from(_SEPARATORS)), max_size=120))
+def test_person_row_is_the_plain_scan(parts: list[tuple[str, str]]) -> None:
+    text = "".join(w + sep for w, sep in parts)
+    page = Page(url="http://127.0.0.1/", final_url="http://127.0.0.1/", status=200, main_text=text)
+    assert person_row(page) == _plain_person_row(text)
+    assert person_row(page, {}) == _plain_person_row(text)
+
+
+@given(st.lists(st.tuples(st.sampled_from(_ROW_WORDS), st.sampled_from(_SEPARATORS)), max_size=120))
+def test_titles_near_at_are_finditer_matches(parts: list[tuple[str, str]]) -> None:
+    """A subsequence of the full scan that holds every title within reach of an '@'."""
+    folded = fold_aligned("".join(w + sep for w, sep in parts))
+    full = [m.span() for m in _TITLE.finditer(folded)]
+    near = [m.span() for m in _titles_near_at(folded)]
+    assert near == [s for s in full if s in set(near)]
+    reachable = [(s, e) for s, e in full if folded.find("@", max(0, s - WINDOW), e + WINDOW) != -1]
+    assert set(reachable) <= set(near)
+
+
+def test_person_row_on_a_long_directory_page() -> None:
+    """Rows far apart in a long page: the one next to the e-mail is found, not the first."""
+    filler = "Tin tức sự kiện trong tỉnh. " * 40
+    text = (
+        f"Giám đốc Nguyễn Văn A. {filler}"
+        f"Phó Giám đốc Trần Thị B, ĐT: 0232.3822.123, email: ttb@sotttt.quangbinh.gov.vn. {filler}"
+    )
+    page = Page(url="http://127.0.0.1/", final_url="http://127.0.0.1/", status=200, main_text=text)
+    span = person_row(page, {})
+    assert span == _plain_person_row(text)
+    assert span is not None and text[span[0] : span[1]] == "Phó Giám đốc"
+
+
+def test_only_at_sign_folds_to_at_sign() -> None:
+    """`person_row` tests the published text for '@' before folding: exact over all code points."""
+    chars = "".join(chr(c) for c in range(sys.maxunicode + 1) if not 0xD800 <= c < 0xE000)
+    folded = fold_aligned(chars)
+    assert len(folded) == len(chars)
+    assert [c for c, f in zip(chars, folded, strict=True) if f == "@"] == ["@"]
+
+
+def test_titles_are_made_of_letters_and_spaces() -> None:
+    """`_in_step` re-enters the scan after any other character: no title may hold one."""
+    titles = {m.group() for m in _TITLE.finditer(" ".join(_WORDS * 2))}
+    assert titles and all(set(t) <= set("abcdefghijklmnopqrstuvwxyz ") for t in titles)
+    for op, _ in _sre_parse.parse(_TITLE.pattern):
+        assert str(op) in ("AT", "BRANCH", "SUBPATTERN", "LITERAL", "MAX_REPEAT")
+    literals = re.findall(r"[^\\()?:|]", _TITLE.pattern.replace(r"\b", ""))
+    assert set(literals) <= set("abcdefghijklmnopqrstuvwxyz ")
+
+
+@given(
+    st.lists(st.tuples(st.sampled_from(_ROW_WORDS), st.sampled_from(_SEPARATORS)), max_size=60),
+    st.integers(min_value=0, max_value=3000),
+    st.integers(min_value=0, max_value=3000),
+)
+def test_in_step_is_a_point_no_title_spans(
+    parts: list[tuple[str, str]], lo: int, floor: int
+) -> None:
+    """The re-entry point of `_titles_near_at`: at or before `lo`, never inside a title."""
+    folded = fold_aligned("".join(w + sep for w, sep in parts))
+    lo, floor = min(lo, len(folded)), min(floor, lo, len(folded))
+    at = _in_step(folded, lo, floor)
+    assert floor <= at <= max(lo, floor)
+    assert at == floor or folded[at - 1] not in "abcdefghijklmnopqrstuvwxyz "
+    assert not any(m.start() < at < m.end() for m in _TITLE.finditer(folded)) or at == floor
