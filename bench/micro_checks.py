@@ -9,7 +9,8 @@ very same artifacts. `--dump FILE` writes every finding as JSON: compare two dum
 prove a speed change changed no result.
 
 Usage: micro_checks.py [--fleet DIR] [--portals 4] [--repeat 5] [--ruleset nd43-2011]
-                       [--fleet-cache FILE] [--demo-cache FILE] [--no-demo] [--dump FILE] [--profile N]
+                       [--fleet-cache FILE] [--demo-cache FILE] [--no-demo]
+                       [--dump FILE] [--profile N]
 """
 
 from __future__ import annotations
