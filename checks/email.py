@@ -63,10 +63,19 @@ def _published_on(page: Page, is_home: bool, contact_words: Iterable[str]) -> se
     if any(f" {w} " in key for w in contact_words):
         return set(page.emails)
     own = set(find_emails(page.footer_text))
+    if own.issuperset(page.emails):
+        return own  # nothing left for the (whole-page) scan below to add
     # Addresses only behind a mailto: link are not in the visible text at all.
     visible = set(find_emails(page.text))
     own |= {a for a in page.emails if a not in visible}
     return own
+
+
+def _evidence(address: str, url: str, page: Page) -> Evidence:
+    """The address as quoted on `page` (found by its local part), or the bare address."""
+    at = page.text.lower().find(address.split("@")[0])
+    text = excerpt(page.text, at, at + len(address)) if at >= 0 else address
+    return Evidence(url, text)
 
 
 @check(
@@ -85,7 +94,9 @@ def email_public_provider(site: PortalArtifacts, ctx: CheckContext) -> list[Find
         return [unknown]
     contact_words = ctx.options.get("contact_words") or DEFAULT_CONTACT_WORDS
     rows: dict[str, dict[str, Any]] = {}
-    evidence: dict[str, Evidence] = {}
+    # Where each address's evidence is cut from: the page is kept and the excerpt cut
+    # only for the addresses shown, because a footer address is rewritten on every page.
+    evidence_at: dict[str, tuple[str, Page]] = {}
     for i, page in enumerate(site.pages):
         url = page.final_url or page.url
         own = _published_on(page, i == 0, contact_words)
@@ -101,10 +112,8 @@ def email_public_provider(site: PortalArtifacts, ctx: CheckContext) -> list[Find
             )
             if address in own and not row["published"]:
                 row["published"], row["url"] = True, url
-            if address not in evidence or (address in own and evidence[address].url != url):
-                at = page.text.lower().find(address.split("@")[0])
-                text = excerpt(page.text, at, at + len(address)) if at >= 0 else address
-                evidence[address] = Evidence(url, text)
+            if address not in evidence_at or (address in own and evidence_at[address][0] != url):
+                evidence_at[address] = (url, page)
     published = [r for r in rows.values() if r["published"]]
     public = [r for r in published if r["class"] == "public"]
     details = {"emails": list(rows.values()), "public": [r["address"] for r in public]}
@@ -136,7 +145,7 @@ def email_public_provider(site: PortalArtifacts, ctx: CheckContext) -> list[Find
                     "vi": f"Công bố hộp thư công cộng: {shown}.",
                     "en": f"Public-provider addresses published: {shown}.",
                 },
-                tuple(evidence[r["address"]] for r in public),
+                tuple(_evidence(r["address"], *evidence_at[r["address"]]) for r in public),
                 details,
             )
         ]
@@ -146,7 +155,7 @@ def email_public_provider(site: PortalArtifacts, ctx: CheckContext) -> list[Find
             check_id,
             Status.PASS,
             {"vi": f"Địa chỉ thư điện tử: {shown}.", "en": f"E-mail addresses: {shown}."},
-            tuple(evidence[r["address"]] for r in published[:3]),
+            tuple(_evidence(r["address"], *evidence_at[r["address"]]) for r in published[:3]),
             details,
         )
     ]
