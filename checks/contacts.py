@@ -16,7 +16,7 @@ from collections.abc import Iterator
 from re import _parser as _sre_parse  # type: ignore[attr-defined]
 from typing import Any
 
-from checks.common import excerpt, folded_text
+from checks.common import excerpt, fold_aligned, folded_text
 from probe.artifacts import Link, Page, PortalArtifacts
 
 # Regex building blocks on folded text: position titles, phone numbers, e-mail addresses.
@@ -48,13 +48,24 @@ def person_row(page: Page, memo: dict[Any, Any] | None = None) -> tuple[int, int
     An e-mail needs an ``@``, and only ``@`` folds to ``@`` (tested over every code
     point), so a page without one is answered before folding, and only titles within
     reach of an ``@`` are looked for (`_titles_near_at`): directory pages are long, and
-    their ``@`` are few.
+    their ``@`` are few. So only the text around the ``@`` is folded (`_near_folded`),
+    unless a re-entry point lies too far back; then the whole page is.
     """
     text = page.main_text
     if "@" not in text:
         return None
-    folded = folded_text(memo, text)
-    for m in _titles_near_at(folded):
+    try:
+        return _first_row(_near_folded(text), near_only=True)
+    except _FarFromBreak:
+        return _first_row(folded_text(memo, text), near_only=False)
+
+
+class _FarFromBreak(Exception):
+    """`_in_step` had to re-enter the scan outside what `_near_folded` folded."""
+
+
+def _first_row(folded: str, *, near_only: bool) -> tuple[int, int] | None:
+    for m in _titles_near_at(folded, near_only=near_only):
         lo, hi = max(0, m.start() - WINDOW), m.end() + WINDOW
         if folded.find("@", lo, hi) == -1:
             continue  # no e-mail can match in this window
@@ -64,13 +75,38 @@ def person_row(page: Page, memo: dict[Any, Any] | None = None) -> tuple[int, int
     return None
 
 
-def _titles_near_at(folded: str) -> Iterator[re.Match[str]]:
+def _near_folded(text: str) -> str:
+    """`fold_aligned(text)` wherever `_titles_near_at` may read it, NUL elsewhere.
+
+    Folding is per character, so a folded slice is the slice of the folded text. Around
+    an ``@`` the scan reads back to `SYNC_REACH` before a title's reach and a window
+    before that, and forward a title's reach, its window and a candidate's width.
+    """
+    before = 2 * WINDOW + _TITLE_WIDTH + SYNC_REACH + 2
+    after = 2 * WINDOW + _TITLE_WIDTH + _CANDIDATE_WIDTH + 2
+    pieces: list[str] = []
+    done = 0
+    at = text.find("@")
+    while at != -1:
+        start, end = max(done, at - before), min(len(text), at + after)
+        if start > done:
+            pieces.append("\0" * (start - done))
+        if end > start:
+            pieces.append(fold_aligned(text[start:end]))
+            done = end
+        at = text.find("@", at + 1)
+    pieces.append("\0" * (len(text) - done))
+    return "".join(pieces)
+
+
+def _titles_near_at(folded: str, *, near_only: bool = False) -> Iterator[re.Match[str]]:
     """Matches of `_TITLE.finditer(folded)`, in order: at least all close enough to an ``@``.
 
     A title whose window (`WINDOW` either side) holds an ``@`` starts at most
     ``WINDOW + _TITLE_WIDTH`` before it and at most ``WINDOW`` after it. Around each
     ``@`` the finditer sequence is re-entered at a point no match can span (`_in_step`),
-    so what is found there is exactly the full scan's matches.
+    so what is found there is exactly the full scan's matches. `near_only`: `folded`
+    is only true near each ``@`` (`_near_folded`); a re-entry further back raises.
     """
     pos = 0  # the full scan is in step here: no match of its sequence spans `pos`
     at = folded.find("@")
@@ -78,6 +114,8 @@ def _titles_near_at(folded: str) -> Iterator[re.Match[str]]:
         lo, hi = max(0, at - WINDOW - _TITLE_WIDTH), at + WINDOW + 1
         if hi > pos:
             end = _in_step(folded, lo, pos)
+            if near_only and end < lo - SYNC_REACH:
+                raise _FarFromBreak
             for m in _title_matches(folded, end, hi):
                 yield m
                 end = m.end()

@@ -6,15 +6,19 @@ import re
 import sys
 from re import _parser as _sre_parse  # type: ignore[attr-defined]
 
-from hypothesis import given
+import pytest
+from hypothesis import given, settings
 from hypothesis import strategies as st
 
 from checks.contacts import (
     _EMAIL,
     _PHONE,
     _TITLE,
+    SYNC_REACH,
     WINDOW,
+    _FarFromBreak,
     _in_step,
+    _near_folded,
     _title_matches,
     _titles_near_at,
     person_row,
@@ -166,3 +170,33 @@ def test_in_step_is_a_point_no_title_spans(
     assert floor <= at <= max(lo, floor)
     assert at == floor or folded[at - 1] not in "abcdefghijklmnopqrstuvwxyz "
     assert not any(m.start() < at < m.end() for m in _TITLE.finditer(folded)) or at == floor
+
+
+_LONG_WORDS = [*_ROW_WORDS, "thong tin " * 50, "y" * 450]
+
+
+@settings(max_examples=300)
+@given(st.lists(st.tuples(st.sampled_from(_LONG_WORDS), st.sampled_from(_SEPARATORS)), max_size=60))
+def test_person_row_on_long_runs_without_a_break(parts: list[tuple[str, str]]) -> None:
+    """Runs of letters longer than `SYNC_REACH` send the scan to the whole-page fold."""
+    text = "".join(w + sep for w, sep in parts)
+    page = Page(url="http://127.0.0.1/", final_url="http://127.0.0.1/", status=200, main_text=text)
+    assert person_row(page, {}) == _plain_person_row(text)
+
+
+def test_near_folded_is_the_fold_near_every_at_sign() -> None:
+    text = "Giám Đốc " * 200 + "a@b.vn " + "Phó CHỦ TỊCH, ĐT 0232 3822 123 " * 100 + "@"
+    near, full = _near_folded(text), fold_aligned(text)
+    assert len(near) == len(full)
+    for at in (i for i, c in enumerate(text) if c == "@"):
+        lo, hi = max(0, at - SYNC_REACH - 2 * WINDOW), min(len(text), at + 2 * WINDOW)
+        assert near[lo:hi] == full[lo:hi]
+    assert "\0" in near  # and far from them, nothing was folded
+
+
+def test_a_re_entry_far_back_falls_back_to_the_whole_fold() -> None:
+    text = "x" * 50 + ". " + "pho giam doc " + "thong tin " * 60 + "0912 345 678 a@x.gov.vn"
+    with pytest.raises(_FarFromBreak):
+        list(_titles_near_at(_near_folded(text), near_only=True))
+    page = Page(url="http://127.0.0.1/", final_url="http://127.0.0.1/", status=200, main_text=text)
+    assert person_row(page) == _plain_person_row(text)
