@@ -111,7 +111,7 @@ def stored_validators(store: Any, url: str) -> dict[str, Validator]:
     with_parses = getattr(store, "validators_with_parses", None)
     if with_parses is not None:
         for page_url, (etag, modified, ctype, body, digest, parsed) in with_parses(url).items():
-            if body and (etag or modified):
+            if (body or parsed) and (etag or modified):
                 result[page_url] = Validator(etag, modified, body, ctype, digest, parsed)
         return result
     bulk = getattr(store, "validators_with_bodies", None)

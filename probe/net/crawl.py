@@ -63,12 +63,13 @@ _FATAL_BEFORE_HOME = frozenset(
 
 @dataclass(frozen=True, slots=True)
 class Validator:
-    """What the store kept of a page: validators for a conditional GET and the body a
-    304 stands for (without the body a 304 is useless, so no validators are sent)."""
+    """What the store kept of a page: validators for a conditional GET and what a 304
+    stands for, the page's cached parse or its body (with neither a 304 is useless, so
+    no validators are sent)."""
 
     etag: str = ""
     last_modified: str = ""
-    body: bytes = b""
+    body: bytes = b""  # may be b"" when `parsed` is given
     content_type: str = ""
     content_hash: str = ""  # sha256 of `body`, when the store knows it
     parsed: bytes = b""  # the body's cached parse (probe.store.pagecodec), if any
@@ -88,6 +89,10 @@ def _bot_wall(result: FetchResult) -> bool:
         return True
     head = result.body[:32768].lower()
     return any(marker in head for marker in _BOT_WALL_MARKERS)
+
+
+class _NeedBody(Exception):
+    """A 304 whose cached parse does not fit, with no stored body sent along."""
 
 
 class _Crawl:
@@ -121,9 +126,9 @@ class _Crawl:
         self.stopped: Reason | None = None
         self.home_result: FetchResult | None = None
 
-    async def get(self, url: str) -> FetchResult:
-        validator = self.validators.get(url)
-        use = validator is not None and bool(validator.body)
+    async def get(self, url: str, *, conditional: bool = True) -> FetchResult:
+        validator = self.validators.get(url) if conditional else None
+        use = validator is not None and bool(validator.body or validator.parsed)
         return await fetch(
             self.client,
             url,
@@ -165,6 +170,8 @@ class _Crawl:
                 )
                 if page is not None:  # the body is stored already: nothing to keep
                     return page
+            if not body:
+                raise _NeedBody(url)
         if not _is_html(content_type, body):
             return None
         text, charset = decode_body(body, content_type)
@@ -187,6 +194,19 @@ class _Crawl:
             size=len(body),
             not_modified=result.not_modified,
         )
+
+    async def parse(
+        self, url: str, result: FetchResult, depth: int
+    ) -> tuple[FetchResult, Page | None]:
+        """`page()`, fetching the body after all when a 304's cached parse did not fit
+        (the store sends no body with a parse, to save decompressing it)."""
+        try:
+            return result, self.page(url, result, depth)
+        except _NeedBody:
+            result = await self.get(url, conditional=False)
+            if not result.ok:
+                return result, None
+            return result, self.page(url, result, depth)
 
     def fail(self, url: str, result: FetchResult) -> None:
         self.failures.append(FetchFailure(url, result.error, result.message, result.status))
@@ -224,7 +244,10 @@ class _Crawl:
             self.fail(url, result)
             return
         self.seen.add(result.final_url)
-        page = self.page(url, result, depth)
+        result, page = await self.parse(url, result, depth)
+        if not result.ok:
+            self.fail(url, result)
+            return
         if page is None:
             if len(self.documents) < MAX_DOCUMENTS:
                 self.documents.append(Link(url=url, text=result.content_type, is_document=True))
@@ -344,7 +367,12 @@ async def _run(crawl: _Crawl, base: PortalArtifacts, home: str) -> PortalArtifac
         return _finish(crawl, base, outcome, reason, result, tls=_tls_failure(result))
     crawl.root = result.final_url
     crawl.seen.add(result.final_url)
-    page = crawl.page(home, result, 0)
+    result, page = await crawl.parse(home, result, 0)
+    crawl.home_result = result
+    if not result.ok:
+        crawl.fail(home, result)
+        outcome, reason = _outcome(result)
+        return _finish(crawl, base, outcome, reason, result, tls=_tls_failure(result))
     if page is None:
         reason = Reason("not_html", f"{result.final_url} is {result.content_type or 'not HTML'}")
         crawl.failures.append(FetchFailure(home, "not_html", reason.message, result.status))

@@ -37,7 +37,7 @@ from probe.store.models import (
     Run,
 )
 from probe.store.pagecodec import encode_page, parsed_key
-from probe.store.parsed import load_parsed, prune_parsed, store_parsed
+from probe.store.parsed import prune_parsed, store_parsed
 from probe.store.records import RunInfo, ScorePoint, StoredResult
 from probe.store.rows import clip, finding_rows, jsonable, page_rows, upsert
 
@@ -324,20 +324,17 @@ class Store:
     def validators_with_parses(
         self, portal_url: str
     ) -> dict[str, tuple[str, str, str, bytes, str, bytes]]:
-        """`validators_with_bodies` plus each page's content hash and cached parse (or b"").
+        """`{page url: (etag, last_modified, content_type, body, content_hash, parse)}`.
 
-        Two statements per portal; the parse saves a second night most of its CPU.
+        The pages of `validators_for`, each with its cached parse (`probe.store.pagecodec`)
+        or, when it has none, its body; one of the two is always there.
         """
         with self.session() as s:
-            rows = queries.validators_with_bodies(s, portal_url)
-            keys = {url: parsed_key(url, row[2]) for url, row in rows.items()}
-            parses = load_parsed(s, keys.values())
-        out: dict[str, tuple[str, str, str, bytes, str, bytes]] = {}
-        for url, (etag, last_modified, digest, content_type, encoding, data) in rows.items():
-            body = zlib.decompress(data) if encoding == "zlib" else bytes(data)
-            parse = parses.get(keys[url], b"")
-            out[url] = (etag, last_modified, content_type, body, digest, parse)
-        return out
+            rows = queries.validators_with_parses(s, portal_url, parsed_key)
+        return {
+            url: (etag, last_modified, content_type, body, digest, parse)
+            for url, (etag, last_modified, digest, content_type, body, parse) in rows.items()
+        }
 
     def load_body(self, sha256: str) -> bytes | None:
         """A stored page body, or None if never stored or pruned."""

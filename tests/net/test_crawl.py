@@ -207,3 +207,19 @@ def test_not_modified_uses_cached_parse(server: FaultServer, settings: Settings)
     stale = Validator(home.etag, "", body, home.content_type, home.content_hash, elsewhere)
     third = run_crawl(settings, "http://notmod.test/", validators={"http://notmod.test/": stale})
     assert third.home is not None and third.home.not_modified and third.home.title == home.title
+
+
+def test_cached_parse_that_does_not_fit_fetches_the_body(
+    server: FaultServer, settings: Settings
+) -> None:
+    """Sent with a parse and no body, a 304 whose parse is for another base URL is
+    fetched again unconditionally, so the page is parsed from a real body."""
+    first = run_crawl(settings, "http://notmod.test/")
+    home = first.home
+    assert home is not None
+    elsewhere = encode_page(replace(home, title="x", final_url="http://other.test/"))
+    stale = Validator(home.etag, "", b"", home.content_type, home.content_hash, elsewhere)
+    again = run_crawl(settings, "http://notmod.test/", validators={"http://notmod.test/": stale})
+    assert again.outcome == "checked" and again.home is not None
+    assert not again.home.not_modified and again.home.title == home.title
+    assert again.home.content_hash == home.content_hash and home.content_hash in again.bodies

@@ -1,0 +1,62 @@
+"""The parse cache in the store: written only when asked, read back per page with or
+instead of the body, touched when used and pruned with retention."""
+
+from __future__ import annotations
+
+from datetime import timedelta
+
+import sqlalchemy as sa
+
+from probe.store import Store
+from probe.store.models import ParsedPage
+from probe.store.pagecodec import decode_page, parsed_key
+from tests.store.conftest import NOW, body_of, make_site, sha
+
+URL = "http://lethuy.test/"
+
+
+def _keys(store: Store) -> dict[str, object]:
+    with store.session() as s:
+        return dict(s.execute(sa.select(ParsedPage.key, ParsedPage.last_seen_at)).all())
+
+
+def test_parses_written_when_asked_and_read_instead_of_bodies(store: Store) -> None:
+    home, about = body_of("Trang chủ " * 50), body_of("Giới thiệu")
+    site = make_site(URL, bodies={"": home, "gt": about}, etag='"v1"')
+    store.save_portal(store.start_run("manual", "nd43-2011", 1, {}, 1), site, [], 1.0)
+    assert _keys(store) == {}  # cached_parses=None: the cache is left alone
+    rows = store.validators_with_parses(URL)
+    assert {u: (r[3], r[5]) for u, r in rows.items()} == {
+        URL: (home, b""),
+        URL + "gt": (about, b""),
+    }
+
+    run = store.start_run("manual", "nd43-2011", 1, {}, 1)
+    store.save_portal(run, site, [], 1.0, cached_parses=set())
+    assert set(_keys(store)) == {parsed_key(p.url, p.content_hash) for p in site.pages}
+    rows = store.validators_with_parses(URL)
+    for page in site.pages:
+        etag, _modified, ctype, body, digest, parse = rows[page.url]
+        assert (etag, ctype, body, digest) == ('"v1"', page.content_type, b"", sha(body_of(
+            "Trang chủ " * 50)) if page.url == URL else sha(about))  # fmt: skip
+        fields = {"content_type": page.content_type, "content_hash": page.content_hash}
+        back = decode_page(parse, base=page.url, url=page.url, final_url=page.url,
+                           status=200, fetched_at=page.fetched_at, elapsed_ms=page.elapsed_ms,
+                           depth=page.depth, etag=page.etag,
+                           last_modified=page.last_modified, **fields)  # fmt: skip
+        assert back == page
+
+
+def test_used_parses_are_touched_and_unused_ones_pruned(store: Store) -> None:
+    home = body_of("Trang chủ")
+    site = make_site(URL, bodies={"": home}, etag='"v1"')
+    store.save_portal(store.start_run("manual", "nd43-2011", 1, {}, 1), site, [], 1.0,
+                      cached_parses=set())  # fmt: skip
+    key = parsed_key(URL, sha(home))
+    first_seen = _keys(store)[key]
+    store.save_portal(store.start_run("manual", "nd43-2011", 1, {}, 1), site, [], 1.0,
+                      cached_parses={key})  # fmt: skip
+    assert _keys(store)[key] > first_seen
+    store.prune_bodies(0, now=NOW + timedelta(days=3650))
+    assert _keys(store) == {}
+    assert store.validators_with_parses(URL) == {}  # body pruned too: nothing to send
