@@ -145,17 +145,38 @@ def execute(
     fail_under: float | None,
     progress: bool,
 ) -> int:
-    """Run the targets, print the result, and compute the exit code."""
-    from probe.output import print_json, print_summary
+    """Run the targets, print the result, and compute the exit code.
+
+    A run of more than a couple of portals keeps only a slim row per portal (the findings
+    are in the database) and streams the JSON portal by portal, so memory stays flat
+    however large the registry is.
+    """
+    from probe.output import JsonStream, print_json, print_summary
     from probe.store.db import open_store
 
     ruleset = resolve_ruleset(ruleset_id)
     store = open_store(settings.db_url)
-    summary = asyncio.run(_run_with_signals(settings, targets, store, ruleset, trigger, progress))
-    if fmt == "json":
+    total = sum(len(t.urls) for t in targets)
+    detail = total <= 2
+    stream = JsonStream(sys.stdout, lang) if fmt == "json" and not detail else None
+    rows: list[Any] = []
+
+    def collect(report: Any) -> None:
+        if stream is not None:
+            stream.portal(report)
+        rows.append(report if detail else report.slim())
+
+    summary = asyncio.run(
+        _run_with_signals(settings, targets, store, ruleset, trigger, progress, collect)
+    )
+    order = {key: i for i, key in enumerate((t.agency.id, u) for t in targets for u in t.urls)}
+    summary.portals = sorted(rows, key=lambda r: order.get((r.agency_id, r.url), len(order)))
+    if stream is not None:
+        stream.close(summary)
+    elif fmt == "json":
         print_json(summary, lang=lang, stream=sys.stdout)
     else:
-        print_summary(summary, lang=lang, detail=len(summary.portals) <= 2)
+        print_summary(summary, lang=lang, detail=detail)
     if fail_under is not None and any(
         p.score is not None and p.score * 100 < fail_under for p in summary.portals
     ):
@@ -164,8 +185,18 @@ def execute(
 
 
 async def _run_with_signals(
-    settings: Settings, targets: list[Any], store: Any, ruleset: Any, trigger: str, progress: bool
+    settings: Settings,
+    targets: list[Any],
+    store: Any,
+    ruleset: Any,
+    trigger: str,
+    progress: bool,
+    on_portal: Callable[[Any], None] | None = None,
 ) -> Any:
+    """Run with SIGINT/SIGTERM asking for a clean stop, and a progress bar on a terminal.
+
+    With `on_portal`, the caller receives each portal's report and the run keeps none.
+    """
     from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn
 
     from probe.runner import execute_run
@@ -185,11 +216,13 @@ async def _run_with_signals(
 
         def advance(report: Any) -> None:
             bar.update(task, advance=1, description=report.agency_id)
+            if on_portal is not None:
+                on_portal(report)
 
         try:
             return await execute_run(
                 targets, settings=settings, store=store, ruleset=ruleset, trigger=trigger,
-                stop=stop, on_portal=advance,
+                stop=stop, on_portal=advance, keep_reports=on_portal is None,
             )  # fmt: skip
         finally:
             for sig in (signal.SIGINT, signal.SIGTERM):

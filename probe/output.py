@@ -100,9 +100,7 @@ def print_summary(
         overview.add_column(h[key])
     overview.add_column("✓ ⚠ ✗ ? –")
     for report in summary.portals:
-        counts = {s: 0 for s in Status}
-        for f in report.findings:
-            counts[f.status] += 1
+        counts = report.status_counts()
         outcome = Text(report.outcome, style="green" if report.outcome == "checked" else "red")
         if report.reason is not None:
             outcome.append(f" ({report.reason.code})", style="dim")
@@ -169,3 +167,32 @@ def print_json(summary: RunSummary, *, lang: str, stream: TextIO) -> None:
     """The JSON document of interface.md on stdout, safe to show in a terminal."""
     stream.write(inert_json(summary.to_json(lang)))
     stream.write("\n")
+
+
+class JsonStream:
+    """The JSON document of interface.md written portal by portal as the run goes.
+
+    A nightly run over thousands of portals must not hold every portal's findings until
+    the end, so `probe run --format json` writes each portal object when it is stored and
+    the `agencies` and `run` objects last (JSON objects are unordered; consumers read keys).
+    """
+
+    def __init__(self, stream: TextIO, lang: str) -> None:
+        self.stream = stream
+        self.lang = lang
+        self.count = 0
+        stream.write('{\n  "portals": [')
+
+    def portal(self, report: PortalReport) -> None:
+        """Write one portal object."""
+        text = inert_json(report.to_json(self.lang)).replace("\n", "\n    ")
+        self.stream.write(("," if self.count else "") + "\n    " + text)
+        self.stream.flush()
+        self.count += 1
+
+    def close(self, summary: RunSummary) -> None:
+        """Write the agency findings and the run object, and end the document."""
+        agencies = inert_json(summary.agencies_json(self.lang)).replace("\n", "\n  ")
+        run = inert_json(summary.run_json()).replace("\n", "\n  ")
+        self.stream.write(f'\n  ],\n  "agencies": {agencies},\n  "run": {run}\n}}\n')
+        self.stream.flush()

@@ -12,9 +12,9 @@ import contextlib
 import functools
 import logging
 import time
-from collections.abc import Callable, Sequence
+from collections.abc import Callable, Mapping, Sequence
 from concurrent.futures import ThreadPoolExecutor
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from datetime import UTC, datetime, timedelta
 from typing import Any
 
@@ -47,6 +47,20 @@ class PortalReport:
     pages_fetched: int
     findings: tuple[Finding, ...]
     seconds: float
+    counts: Mapping[str, int] | None = None  # kept by `slim()` when findings are dropped
+
+    def status_counts(self) -> Mapping[str, int]:
+        """How many findings have each status (from the findings, or kept by `slim()`)."""
+        if self.counts is not None:
+            return self.counts
+        counts = {str(s): 0 for s in Status}
+        for finding in self.findings:
+            counts[str(finding.status)] += 1
+        return counts
+
+    def slim(self) -> PortalReport:
+        """The same report without its findings: what a long run keeps per portal."""
+        return replace(self, findings=(), counts=self.status_counts())
 
     def to_json(self, lang: str = "vi") -> dict[str, Any]:
         """The portal object of interface.md."""
@@ -79,23 +93,31 @@ class RunSummary:
     checked: int = 0
     failed: int = 0
 
+    def run_json(self) -> dict[str, Any]:
+        """The `run` object of interface.md."""
+        return {
+            "id": self.run_id,
+            "trigger": self.trigger,
+            "status": self.status,
+            "ruleset": self.ruleset_id,
+            "ruleset_version": self.ruleset_version,
+            "started_at": self.started_at.isoformat(),
+            "finished_at": self.finished_at.isoformat() if self.finished_at else None,
+        }
+
+    def agencies_json(self, lang: str = "vi") -> list[dict[str, Any]]:
+        """The `agencies` list of interface.md (agency-level findings)."""
+        return [
+            {"agency": agency_id, "findings": [f.to_json(lang) for f in findings]}
+            for agency_id, findings in self.agencies.items()
+        ]
+
     def to_json(self, lang: str = "vi") -> dict[str, Any]:
         """The JSON document of interface.md."""
         return {
-            "run": {
-                "id": self.run_id,
-                "trigger": self.trigger,
-                "status": self.status,
-                "ruleset": self.ruleset_id,
-                "ruleset_version": self.ruleset_version,
-                "started_at": self.started_at.isoformat(),
-                "finished_at": self.finished_at.isoformat() if self.finished_at else None,
-            },
+            "run": self.run_json(),
             "portals": [p.to_json(lang) for p in self.portals],
-            "agencies": [
-                {"agency": agency_id, "findings": [f.to_json(lang) for f in findings]}
-                for agency_id, findings in self.agencies.items()
-            ],
+            "agencies": self.agencies_json(lang),
         }
 
 
@@ -260,8 +282,7 @@ async def execute_run(
         agency = AgencyArtifacts(target.agency.id, target.agency.level, done, datetime.now(UTC))
         findings = run_agency_checks(agency, ruleset, options)
         await write(store.save_agency_findings, run_id, target.agency.id, findings)
-        if keep_reports:
-            summary.agencies[target.agency.id] = findings
+        summary.agencies[target.agency.id] = findings  # one or two per agency: always kept
 
     async def heartbeat() -> None:
         while True:
