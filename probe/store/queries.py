@@ -161,13 +161,18 @@ def score_history(s: Session, portal_url: str, limit: int) -> list[ScorePoint]:
     return [ScorePoint(r.id, r.started_at, r.outcome, r.score) for r in rows]
 
 
-def validators(s: Session, portal_url: str) -> dict[str, tuple[str, str, str]]:
-    """Validators of the latest `checked` result's pages whose bodies are still kept."""
-    latest = s.execute(
+def latest_checked_result(s: Session, portal_url: str) -> int | None:
+    """Id of the portal's latest `checked` result: what a conditional re-crawl builds on."""
+    return s.execute(
         select(func.max(PortalResult.id))
         .join(Portal, Portal.id == PortalResult.portal_id)
         .where(Portal.url == portal_url, PortalResult.outcome == "checked")
     ).scalar()
+
+
+def validators(s: Session, portal_url: str) -> dict[str, tuple[str, str, str]]:
+    """Validators of the latest `checked` result's pages whose bodies are still kept."""
+    latest = latest_checked_result(s, portal_url)
     if latest is None:
         return {}
     rows = s.execute(
@@ -191,11 +196,7 @@ def validators_with_bodies(
     One statement for a whole portal: loading bodies one query per page was most of the
     store's share of a second night.
     """
-    latest = s.execute(
-        select(func.max(PortalResult.id))
-        .join(Portal, Portal.id == PortalResult.portal_id)
-        .where(Portal.url == portal_url, PortalResult.outcome == "checked")
-    ).scalar()
+    latest = latest_checked_result(s, portal_url)
     if latest is None:
         return {}
     rows = s.execute(
@@ -231,11 +232,7 @@ def validators_with_parses(
     the parse make unnecessary was a tenth of a second night. Pages without a parse
     get their body, read in one more statement.
     """
-    latest = s.execute(
-        select(func.max(PortalResult.id))
-        .join(Portal, Portal.id == PortalResult.portal_id)
-        .where(Portal.url == portal_url, PortalResult.outcome == "checked")
-    ).scalar()
+    latest = latest_checked_result(s, portal_url)
     if latest is None:
         return {}
     rows = s.execute(
