@@ -10,7 +10,7 @@ the origin host to `start_tls`).
 Why the backend is set on the transport's pool rather than in a hand-written transport:
 `httpx.AsyncHTTPTransport` also converts requests/responses and maps httpcore errors to
 httpx errors; re-implementing that is more code and more risk than replacing one
-attribute, which `build_client` verifies (it fails loudly if httpx changes shape).
+attribute, which `guarded_transport` verifies (it fails loudly if httpx changes shape).
 """
 
 from __future__ import annotations
@@ -24,6 +24,7 @@ import httpcore
 import httpx
 
 from probe.net.guard import AddressPolicy, resolve_checked
+from probe.net.pools import OriginRouter
 from probe.settings import ConnectTo, Settings
 
 
@@ -94,26 +95,41 @@ def ssl_context(settings: Settings) -> ssl.SSLContext:
     return ctx
 
 
-def build_client(settings: Settings) -> httpx.AsyncClient:
-    """The run's client: HTTP/1.1, honest User-Agent, guarded connects, no auto-redirects.
-
-    Pool limits allow every concurrent portal its per-host connections with keep-alive,
-    so a run over hundreds of hosts does not queue on the pool.
-    """
-    per_run = max(1, settings.portal_concurrency) * max(1, settings.per_host_concurrency)
-    limits = httpx.Limits(
-        max_connections=per_run * 2,
-        max_keepalive_connections=per_run,
-        keepalive_expiry=15.0,
-    )
+def guarded_transport(
+    settings: Settings, context: ssl.SSLContext, limits: httpx.Limits
+) -> httpx.AsyncHTTPTransport:
+    """An httpx transport whose pool connects only through a `GuardedBackend`."""
     transport = httpx.AsyncHTTPTransport(
-        verify=ssl_context(settings), http1=True, http2=False, limits=limits, trust_env=False
+        verify=context, http1=True, http2=False, limits=limits, trust_env=False
     )
     pool = getattr(transport, "_pool", None)
     if not isinstance(pool, httpcore.AsyncConnectionPool) or not hasattr(pool, "_network_backend"):
         raise RuntimeError("httpx transport layout changed: cannot install the address guard")
     pool._network_backend = GuardedBackend(
         AddressPolicy(settings.allow_private), settings.connect_to
+    )
+    return transport
+
+
+def build_client(settings: Settings) -> httpx.AsyncClient:
+    """The run's client: HTTP/1.1, honest User-Agent, guarded connects, no auto-redirects.
+
+    Requests go through an `OriginRouter`: one small pool per origin (see `pools.py` for
+    why), each built by `guarded_transport` with the run's one SSL context. A pool's
+    limits still allow a whole run's connections, so hosts shared by many portals (or
+    redirects between them) never queue on the pool; the per-host gate bounds them.
+    """
+    per_run = max(1, settings.portal_concurrency) * max(1, settings.per_host_concurrency)
+    per_host = max(1, settings.per_host_concurrency)
+    keepalive = 15.0
+    limits = httpx.Limits(
+        max_connections=per_run * 2,
+        max_keepalive_connections=per_host * 2,
+        keepalive_expiry=keepalive,
+    )
+    context = ssl_context(settings)
+    transport = OriginRouter(
+        lambda: guarded_transport(settings, context, limits), idle_after=keepalive
     )
     return httpx.AsyncClient(
         transport=transport,
