@@ -43,8 +43,8 @@ _LONG = re.compile(
     re.IGNORECASE,
 )
 _LONG_PREFIXES = ("ngày", "ngay")  # lower-cased
-_LONG_HINTS = ("tháng", "thang")  # in the lower-cased text; without one, _LONG cannot match
 _PATTERNS = (_LONG, _ISO, _DAY_FIRST)  # the most specific first: it wins overlaps
+_RUN = re.compile(r"\d+")
 
 
 def _to_date(year: str, month: str, day: str) -> date | None:
@@ -80,15 +80,18 @@ def find_dates(text: str) -> list[DateMention]:
     if not text:
         return []
     text = unicodedata.normalize("NFC", text)
-    low = text.lower()
-    use_long = any(hint in low for hint in _LONG_HINTS)
     taken: list[tuple[int, int]] = []
     found: list[tuple[int, DateMention]] = []
-    for pattern in _PATTERNS:
-        if pattern is _LONG and not use_long:
-            continue
-        for match in pattern.finditer(text):
+    for pattern, starts in zip(_PATTERNS, _candidates(text), strict=True):
+        scanned_to = 0  # as `finditer`: a pattern's matches do not overlap each other
+        for at in starts:
+            if at < scanned_to:
+                continue
+            match = pattern.match(text, at)
+            if match is None:
+                continue
             start, end = match.span()
+            scanned_to = end
             if pattern is _LONG:
                 start = _with_prefix(text, start)
             if any(start < t_end and t_start < end for t_start, t_end in taken):
@@ -100,6 +103,36 @@ def find_dates(text: str) -> list[DateMention]:
             found.append((start, DateMention(value, _snippet(text, start, end), "text")))
     found.sort(key=lambda item: item[0])
     return [mention for _, mention in found]
+
+
+def _candidates(text: str) -> tuple[list[int], list[int], list[int]]:
+    """Where each of `_PATTERNS` can start: one scan for all three instead of three.
+
+    Every pattern starts at the first digit of a run of digits (its first-digit
+    lookbehind refuses a digit before), so one `\\d+` scan finds every possible start;
+    the run's length and the character after it say which patterns could match there
+    (long form: 1–2 digits then a space; ISO: 4 digits then "-"; day-first: 1–2 digits
+    then "/", "." or "-"). Each pattern is then tried only there, with `match`, whose
+    lookbehind still sees the text before the start.
+    """
+    long_at: list[int] = []
+    iso_at: list[int] = []
+    day_at: list[int] = []
+    size = len(text)
+    for run in _RUN.finditer(text):
+        start, end = run.span()
+        if end >= size:
+            continue
+        after = text[end]
+        digits = end - start
+        if digits <= 2:
+            if after in "/.-":
+                day_at.append(start)
+            elif after.isspace():
+                long_at.append(start)
+        elif digits == 4 and after == "-":
+            iso_at.append(start)
+    return long_at, iso_at, day_at
 
 
 def _with_prefix(text: str, start: int) -> int:
