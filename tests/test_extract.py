@@ -85,3 +85,17 @@ def test_links_are_capped() -> None:
     )
     p = parse_page(html, url=URL, final_url=URL, status=200)
     assert len(p.links) == MAX_LINKS
+
+
+def test_each_link_takes_the_first_image_inside_it() -> None:
+    html = """<html><body><img src="x.png" alt="ngoài liên kết">
+<a href="/a"><span><img src="1.png" alt="Một"></span><img src="2.png" alt="Hai"></a>
+<a href="/b">Không ảnh</a><a href="/c"><img src="3.png" title="Tiêu đề ảnh"></a>
+<a href="/d"><b>chữ</b> <img src="4.png"></a></body></html>"""
+    links = parse_page(html, url=URL, final_url=URL, status=200).links
+    assert [(link.url.rsplit("/", 1)[1], link.alt) for link in links] == [
+        ("a", "Một"),
+        ("b", ""),
+        ("c", "Tiêu đề ảnh"),
+        ("d", ""),
+    ]
