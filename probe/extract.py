@@ -42,6 +42,10 @@ _REGIONS = (
     ),
     ("footer", "footer, [id*=footer], [class*=footer], [id*=bottom], [class*=bottom]"),
 )
+# Bracket the region roots in the body text (`_texts`); a root's own text never holds
+# them unless the page does, which `_texts` detects by counting.
+_OPEN, _CLOSE = "\x01", "\x02"
+_MARKERS = re.compile("([\x01\x02])")
 _FOOTER_WORDS = ("bản quyền", "©", "copyright", "chịu trách nhiệm", "địa chỉ", "điện thoại")
 
 
@@ -78,6 +82,8 @@ def parse_page(html: str, *, url: str, final_url: str, status: int, **fetch_fiel
     roots: list[tuple[str, LexborNode]] = []
     for region, selector in _REGIONS:
         for root in tree.css(selector):
+            if root.tag == "html":  # `<html class="nav-open">` is no region (and can't go)
+                continue
             roots.append((region, root))
             for a in root.css("a[href]"):
                 region_of[a.mem_id] = region
@@ -90,15 +96,12 @@ def parse_page(html: str, *, url: str, final_url: str, status: int, **fetch_fiel
     times = _time_dates(tree)
 
     body = tree.body
-    text = _clean(body.text(separator=" ")) if body is not None else ""
     footer_text = " ".join(
         t for region, root in roots if region == "footer" if (t := _clean(root.text(separator=" ")))
     )
     if not footer_text and body is not None:
         footer_text = _footer_fallback(body)
-    for _region, root in roots:
-        root.decompose()
-    main_text = _clean(body.text(separator=" ")) if body is not None else ""
+    text, main_text = _texts(body, [root for _region, root in roots])
 
     dates = tuple((*times, *find_dates(text))[:MAX_DATES])
     return Page(
@@ -117,6 +120,57 @@ def parse_page(html: str, *, url: str, final_url: str, status: int, **fetch_fiel
         headings=headings,
         **fetch_fields,
     )
+
+
+def _texts(body: LexborNode | None, roots: list[LexborNode]) -> tuple[str, str]:
+    """`text` and `main_text` (the text outside the region roots) from one extraction.
+
+    Each root is bracketed by marker text nodes, so one `body.text()` and one split give
+    both: words between markers belong to a region. The result is what cleaning the whole
+    body text and, after removing the roots, cleaning it again gives (markers are their
+    own fragments, set off by the separator's spaces, so they change no word). When the
+    markers do not come out exactly once per root (a root outside the body or the body
+    itself, or the page's own text holds a marker character), the two-pass way is used.
+    """
+    if body is None:
+        return "", ""
+    if roots:
+        for root in roots:
+            root.insert_before(_OPEN)
+            root.insert_after(_CLOSE)
+        raw = body.text(separator=" ")
+        if raw.count(_OPEN) == len(roots) == raw.count(_CLOSE):
+            return _split_marked(raw)
+        for root in roots:  # take the markers out again, then the two-pass way
+            for marker in (root.prev, root.next):
+                if marker is not None and marker.text_content in (_OPEN, _CLOSE):
+                    marker.decompose()
+    text = _clean(body.text(separator=" "))
+    for root in roots:
+        root.decompose()
+    return text, _clean(body.text(separator=" ")) if roots else text
+
+
+def _split_marked(raw: str) -> tuple[str, str]:
+    """Both cleaned texts of a marked body text (see `_texts`); `_clean`'s steps."""
+    if not raw.isascii():
+        if any(c in raw for c in _INVISIBLE_CHARS):
+            raw = _INVISIBLE.sub("", raw)
+        raw = unicodedata.normalize("NFC", raw)
+    words: list[str] = []
+    main: list[str] = []
+    depth = 0
+    for piece in _MARKERS.split(raw):
+        if piece == _OPEN:
+            depth += 1
+        elif piece == _CLOSE:
+            depth -= 1
+        elif piece:
+            found = piece.split()
+            words += found
+            if depth == 0:
+                main += found
+    return " ".join(words), " ".join(main)
 
 
 def _links(

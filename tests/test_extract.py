@@ -99,3 +99,38 @@ def test_each_link_takes_the_first_image_inside_it() -> None:
         ("c", "Tiêu đề ảnh"),
         ("d", ""),
     ]
+
+
+def _texts(html: str) -> tuple[str, str, str]:
+    p = parse_page(html, url=URL, final_url=URL, status=200)
+    return p.text, p.main_text, p.footer_text
+
+
+def test_nested_regions_are_left_out_of_main_text_once() -> None:
+    html = """<html><body><div class="menu">Thực đơn <div id="nav2">A <aside>B</aside></div>
+Hết</div>Nội dung chính<footer>Bản quyền <div class="menu">Liên kết</div></footer>
+<p>Cuối</p></body></html>"""
+    assert _texts(html) == (
+        "Thực đơn A B Hết Nội dung chính Bản quyền Liên kết Cuối",
+        "Nội dung chính Cuối",
+        "Bản quyền Liên kết",
+    )
+
+
+def test_control_characters_in_the_page_text_are_kept_as_they_were() -> None:
+    """The page's own U+0001/U+0002 (from character references) are text, not markers."""
+    html = """<html><body><nav>Menu</nav><p>Nội dung &#1; chính &#2; tiếp</p>
+<footer>Bản quyền</footer></body></html>"""
+    assert _texts(html) == (
+        "Menu Nội dung \x01 chính \x02 tiếp Bản quyền",
+        "Nội dung \x01 chính \x02 tiếp",
+        "Bản quyền",
+    )
+
+
+def test_a_region_class_on_html_or_body() -> None:
+    """`<html class="nav-open">` is not a region; a region-named body leaves no main text."""
+    on_html = '<html class="nav-open"><body><nav>Menu</nav><p>Nội dung</p></body></html>'
+    on_body = '<html><body class="bottom"><nav>Menu</nav><p>Nội dung</p></body></html>'
+    assert _texts(on_html) == ("Menu Nội dung", "Nội dung", "")
+    assert _texts(on_body) == ("Menu Nội dung", "", "Menu Nội dung")
