@@ -68,42 +68,44 @@ def run_probe(
     return CliResult(proc.returncode, out.decode(), err.decode())
 
 
+# A child spawned straight from pytest inherits pytest's own peak RSS (Linux carries the
+# old image's high-water mark across fork/vfork + exec), so a big test process made every
+# child look ~430 MiB. The launcher is forked small, forks probe, and reports the peak of
+# probe alone (os.wait4 of a child forked from a small process) in a file.
+_LAUNCHER = """
+import os, sys
+pid = os.fork()
+if pid == 0:
+    os.execv(sys.executable, [sys.executable, *sys.argv[2:]])
+_, status, usage = os.wait4(pid, 0)
+with open(sys.argv[1], "w") as fh:
+    fh.write(str(usage.ru_maxrss))
+sys.exit(os.waitstatus_to_exitcode(status))
+"""
+
+
 def run_probe_measured(
     *args: str, home: Path, env: dict[str, str] | None = None, timeout: float = 120
 ) -> CliResult:
-    """Like run_probe, but also reports the child's peak resident memory (KiB, Linux)."""
+    """Like run_probe, but also reports the child's own peak resident memory (KiB, Linux)."""
+    rss_file = home / f"rss-{os.getpid()}-{threading.get_ident()}.txt"
     proc = subprocess.Popen(
-        probe_args(*args),
+        [sys.executable, "-c", _LAUNCHER, str(rss_file), *probe_args(*args)[1:]],
         cwd=ROOT,
         env=cli_env(home, env),
         stdout=subprocess.PIPE,
         stderr=subprocess.PIPE,
     )
-    chunks: dict[str, bytes] = {}
-
-    def drain(name: str, stream: Any) -> None:
-        chunks[name] = stream.read()
-
-    readers = [
-        threading.Thread(target=drain, args=("out", proc.stdout)),
-        threading.Thread(target=drain, args=("err", proc.stderr)),
-    ]
-    for reader in readers:
-        reader.start()
-    timer = threading.Timer(timeout, proc.kill)
-    timer.start()
     try:
-        _pid, status, usage = os.wait4(proc.pid, 0)
-    finally:
-        timer.cancel()
-    for reader in readers:
-        reader.join()
-    proc.returncode = os.waitstatus_to_exitcode(status)
+        out, err = proc.communicate(timeout=timeout)
+    except subprocess.TimeoutExpired:
+        proc.kill()
+        out, err = proc.communicate()
     return CliResult(
         proc.returncode,
-        chunks.get("out", b"").decode(),
-        chunks.get("err", b"").decode(),
-        int(usage.ru_maxrss),
+        out.decode(),
+        err.decode(),
+        int(rss_file.read_text()) if rss_file.exists() else 0,
     )
 
 

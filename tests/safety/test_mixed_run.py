@@ -52,15 +52,7 @@ FAULTS: dict[str, tuple[str, set[str]]] = {
 SURVIVABLE = ["e429", "cp1258", "invalid-bytes", "many-links", "trap", "robots-hang",
               "robots-huge", "robots-html", "retry503", "gzip-ok"]  # fmt: skip
 METADATA = "http://169.254.169.254/latest/meta-data/"
-# Eight portals in flight, as a small server would run: each in-flight portal may hold a
-# capped 5 MiB body, its decoded text and its parse at once, so the peak scales with the
-# concurrency (16 in flight peaked once at 434 MiB in a full CI run, 183 MiB usually).
-ENV = {
-    "PROBE_READ_TIMEOUT": "0.5",
-    "PROBE_PORTAL_DEADLINE": "8",
-    "PROBE_MIN_DELAY": "0",
-    "PROBE_PORTAL_CONCURRENCY": "8",
-}
+ENV = {"PROBE_READ_TIMEOUT": "0.5", "PROBE_PORTAL_DEADLINE": "8", "PROBE_MIN_DELAY": "0"}
 
 
 @pytest.fixture(scope="module")
