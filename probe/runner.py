@@ -124,28 +124,16 @@ class RunSummary:
 def stored_validators(store: Any, url: str) -> dict[str, Validator]:
     """What last night kept of a portal, as the crawler's conditional-request validators.
 
-    A 304 is only useful with the body it stands for, so pages whose body was pruned are
-    left out and will be fetched in full. One query per portal where the store can (a
-    query per page was measurable on a second night); stores without the bulk read
-    (test doubles) are read page by page.
+    A 304 is only useful with what it stands for: the cached parse of the page or, where
+    there is none, its stored body; pages with neither (pruned) are fetched in full. One
+    query per portal (a query per page was measurable on a second night).
     """
     result: dict[str, Validator] = {}
-    with_parses = getattr(store, "validators_with_parses", None)
-    if with_parses is not None:
-        for page_url, (etag, modified, ctype, body, digest, parsed) in with_parses(url).items():
-            if (body or parsed) and (etag or modified):
-                result[page_url] = Validator(etag, modified, body, ctype, digest, parsed)
-        return result
-    bulk = getattr(store, "validators_with_bodies", None)
-    if bulk is not None:
-        for page_url, (etag, last_modified, content_type, body) in bulk(url).items():
-            if body and (etag or last_modified):
-                result[page_url] = Validator(etag, last_modified, body, content_type)
-        return result
-    for page_url, (etag, last_modified, content_hash) in store.validators_for(url).items():
-        body = store.load_body(content_hash) if content_hash else None
-        if body and (etag or last_modified):
-            result[page_url] = Validator(etag, last_modified, body)
+    for page_url, (etag, modified, ctype, body, digest, parsed) in store.validators_with_parses(
+        url
+    ).items():
+        if (body or parsed) and (etag or modified):
+            result[page_url] = Validator(etag, modified, body, ctype, digest, parsed)
     return result
 
 
@@ -236,11 +224,8 @@ async def execute_run(
             # A portal that could not be crawled has no measurable compliance: its score is
             # None (shown apart), not 0 %, or an outage would read as a breach of the law.
             score = score_findings(findings) if site.outcome == "checked" else None
-            if hasattr(store, "validators_with_parses"):  # a store that caches parses
-                cached = {parsed_key(u, v.content_hash) for u, v in validators.items() if v.parsed}
-                save = functools.partial(store.save_portal, cached_parses=cached)
-            else:
-                save = store.save_portal
+            cached = {parsed_key(u, v.content_hash) for u, v in validators.items() if v.parsed}
+            save = functools.partial(store.save_portal, cached_parses=cached)
             await write(save, run_id, site, findings, score)
             report = PortalReport(
                 agency_id=target.agency.id,

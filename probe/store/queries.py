@@ -188,41 +188,6 @@ def validators(s: Session, portal_url: str) -> dict[str, tuple[str, str, str]]:
     return {r.url: (r.etag, r.last_modified, r.content_hash) for r in rows}
 
 
-def validators_with_bodies(
-    s: Session, portal_url: str
-) -> dict[str, tuple[str, str, str, str, str, bytes]]:
-    """`validators` plus each page's content type and stored body (encoding, data).
-
-    One statement for a whole portal: loading bodies one query per page was most of the
-    store's share of a second night.
-    """
-    latest = latest_checked_result(s, portal_url)
-    if latest is None:
-        return {}
-    rows = s.execute(
-        select(
-            PageRecord.url,
-            PageRecord.etag,
-            PageRecord.last_modified,
-            PageRecord.content_hash,
-            PageRecord.content_type,
-            Blob.encoding,
-            Blob.data,
-        )
-        .join(Blob, Blob.sha256 == PageRecord.content_hash)
-        .where(
-            PageRecord.result_id == latest,
-            PageRecord.error_code == "",
-            (PageRecord.etag != "") | (PageRecord.last_modified != ""),
-            Blob.data.is_not(None),
-        )
-    ).all()
-    return {
-        r.url: (r.etag, r.last_modified, r.content_hash, r.content_type, r.encoding, r.data)
-        for r in rows
-    }
-
-
 def validators_with_parses(
     s: Session, portal_url: str, parsed_key: Callable[[str, str], str]
 ) -> dict[str, tuple[str, str, str, str, bytes, bytes]]:

@@ -13,7 +13,6 @@ from __future__ import annotations
 
 import os
 import socket
-import zlib
 from collections.abc import Collection, Iterable, Iterator, Sequence
 from contextlib import contextmanager
 from datetime import UTC, datetime, timedelta
@@ -306,20 +305,6 @@ class Store:
         """
         with self.session() as s:
             return queries.validators(s, portal_url)
-
-    def validators_with_bodies(self, portal_url: str) -> dict[str, tuple[str, str, str, bytes]]:
-        """`{page url: (etag, last_modified, content_type, body)}`, in one query.
-
-        What a conditional re-crawl needs, bodies included (a 304 stands for the body),
-        for the same pages as `validators_for`.
-        """
-        with self.session() as s:
-            rows = queries.validators_with_bodies(s, portal_url)
-        out: dict[str, tuple[str, str, str, bytes]] = {}
-        for url, (etag, last_modified, _hash, content_type, encoding, data) in rows.items():
-            body = zlib.decompress(data) if encoding == "zlib" else bytes(data)
-            out[url] = (etag, last_modified, content_type, body)
-        return out
 
     def validators_with_parses(
         self, portal_url: str
