@@ -12,6 +12,7 @@ no project directory to find one in.
 from __future__ import annotations
 
 import re
+import time
 from pathlib import Path
 from typing import Any
 
@@ -51,7 +52,7 @@ def open_store(url: str, *, upgrade: bool = True) -> Store:
     except (OSError, sqlalchemy.exc.ArgumentError, ImportError) as exc:
         raise DatabaseError(f"cannot open database {shown}: {_one_line(exc)}") from None
     try:
-        migrate(engine, upgrade=upgrade, shown=shown)
+        _migrate_retrying(engine, upgrade=upgrade, shown=shown)
     except DatabaseError:
         engine.dispose()
         raise
@@ -130,6 +131,28 @@ def alembic_config(connection: Connection | None = None) -> Config:
     if connection is not None:
         config.attributes["connection"] = connection
     return config
+
+
+def _migrate_retrying(engine: Engine, *, upgrade: bool, shown: str) -> None:
+    """`migrate`, retried while a fresh SQLite file is being set up by another process.
+
+    Two processes opening a new SQLite file at once race to switch it to WAL and create
+    the schema; SQLite may answer "database is locked" at once (without its busy handler)
+    when the lock cannot be waited for safely. That race lasts milliseconds, so a few
+    short retries settle it; any other error, or one that persists, is reported.
+    """
+    delay = 0.05
+    for attempt in range(8):  # about 6 s in all
+        try:
+            migrate(engine, upgrade=upgrade, shown=shown)
+            return
+        except sqlalchemy.exc.OperationalError as exc:
+            locked = "database is locked" in str(exc.orig)
+            if not locked or engine.dialect.name != "sqlite" or attempt == 7:
+                raise
+            engine.dispose()
+            time.sleep(delay)
+            delay *= 2
 
 
 def migrate(engine: Engine, *, upgrade: bool, shown: str) -> None:
