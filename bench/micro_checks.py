@@ -8,9 +8,13 @@ with `probe.extract.parse_page` (no network), demo portals by one loopback crawl
 very same artifacts. `--dump FILE` writes every finding as JSON: compare two dumps to
 prove a speed change changed no result.
 
+`--real DIR` adds the saved real portal pages (`/work/shared/corpus/real-portals/`, read
+in place) as three portals judged at every level: the fleet is generated, and only real
+markup shows whether a faster matcher still finds what real footers and menus say.
+
 Usage: micro_checks.py [--fleet DIR] [--portals 4] [--repeat 5] [--ruleset nd43-2011]
                        [--fleet-cache FILE] [--demo-cache FILE] [--no-demo]
-                       [--dump FILE] [--profile N]
+                       [--real DIR] [--real-cache FILE] [--dump FILE] [--profile N]
 """
 
 from __future__ import annotations
@@ -124,6 +128,59 @@ def demo_sites(cache: Path) -> list[PortalArtifacts]:
     return sites
 
 
+# The saved real pages as portals: (portal URL, [(file, URL the page is linked as)]).
+REAL_PORTALS = (
+    (
+        "https://sotttt.hanoi.gov.vn/en",
+        [
+            ("01-hanoi-sotttt-home.html", "https://sotttt.hanoi.gov.vn/en"),
+            ("02-hanoi-sotttt-co-cau-to-chuc.html", "https://sotttt.hanoi.gov.vn/en/co-cau-to-chuc.html"),
+            ("03-hanoi-sotttt-chi-dao-dieu-hanh.html", "https://sotttt.hanoi.gov.vn/chi-dao-dieu-hanh.html"),
+            ("04-hanoi-sotttt-tthc-linh-vuc-noi-vu.html", "https://sotttt.hanoi.gov.vn/linh-vuc-noi-vu.html"),
+            ("05-hanoi-sotttt-danh-ba.html", "https://sotttt.hanoi.gov.vn/danh-ba.html"),
+        ],
+    ),
+    ("https://vpcp.chinhphu.vn/", [("06-vpcp-chinhphu-home.html", "https://vpcp.chinhphu.vn/")]),
+    (
+        "https://dvc.bacninh.gov.vn/",
+        [("07-bacninh-dichvucong-form-hkd.html", "https://dvc.bacninh.gov.vn/")],
+    ),
+)  # fmt: skip
+
+
+def real_sites(corpus: Path, cache: Path | None = None) -> list[PortalArtifacts]:
+    """The saved real pages as portals, each judged at every level (read in place)."""
+    if cache is not None and cache.is_file():
+        return pickle.loads(cache.read_bytes())  # our own cache file
+    from probe.net.decode import decode_body
+
+    out: list[PortalArtifacts] = []
+    for origin, files in REAL_PORTALS:
+        pages = []
+        for name, url in files:
+            text, _ = decode_body((corpus / name).read_bytes(), "text/html")
+            pages.append(
+                parse_page(text, url=url, final_url=url, status=200, fetched_at=NOW, depth=1)
+            )
+        for level in LEVELS:
+            out.append(
+                PortalArtifacts(
+                    agency_id=f"real-{level}",
+                    agency_level=level,
+                    url=origin,
+                    now=NOW,
+                    final_url=origin,
+                    pages=tuple(pages),
+                    licence_required=level != "commune",
+                    province_domain="hanoi.gov.vn",
+                )
+            )
+    if cache is not None:
+        cache.parent.mkdir(parents=True, exist_ok=True)
+        cache.write_bytes(pickle.dumps(out))
+    return out
+
+
 def per_family(
     sites: list[PortalArtifacts], ruleset: Ruleset, repeat: int
 ) -> tuple[dict[str, float], float]:
@@ -160,8 +217,9 @@ def dump(sites: list[PortalArtifacts], ruleset: Ruleset) -> dict[str, Any]:
     out: dict[str, Any] = {}
     for site in sites:
         findings = run_portal_checks(site, ruleset, CheckOptions())
-        out[site.url] = [{**f.to_json("vi"), "en": f.message.get("en"), "weight": f.weight}
-                         for f in findings]  # fmt: skip
+        key = f"{site.url} {site.agency_level}"
+        out[key] = [{**f.to_json("vi"), "en": f.message.get("en"), "weight": f.weight}
+                    for f in findings]  # fmt: skip
     return out
 
 
@@ -174,12 +232,16 @@ def main() -> None:
     ap.add_argument("--fleet-cache", type=Path, help="pickle of the parsed fleet pages")
     ap.add_argument("--demo-cache", type=Path, default=Path("/tmp/probe-demo-artifacts.pickle"))
     ap.add_argument("--no-demo", action="store_true")
+    ap.add_argument("--real", type=Path, help="directory of saved real portal pages")
+    ap.add_argument("--real-cache", type=Path, help="pickle of the parsed real pages")
     ap.add_argument("--dump", type=Path, help="write every finding (both rulesets) as JSON")
     ap.add_argument("--profile", type=int, default=0, help="print the N hottest functions")
     a = ap.parse_args()
     groups = {"fleet": fleet_sites(a.fleet, a.portals, a.fleet_cache)}
     if not a.no_demo:
         groups["demo"] = demo_sites(a.demo_cache)
+    if a.real:
+        groups["real"] = real_sites(a.real, a.real_cache)
     if a.dump:
         result = {
             rid: {name: dump(sites, load_ruleset(rid)) for name, sites in groups.items()}
