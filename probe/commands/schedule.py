@@ -17,22 +17,16 @@ import logging
 import sys
 from collections.abc import Callable
 from datetime import UTC, datetime
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import click
-from rich.console import Console
-from rich.table import Table
-from rich.text import Text
 
 from probe.registry import load_registry
-from probe.scheduler import (
-    JobInfo,
-    parse_timezone,
-    plan_jobs,
-    preview_jobs,
-    serve,
-    stored_jobs,
-)
+
+if TYPE_CHECKING:  # APScheduler and rich load only when these commands run (issue 7)
+    from rich.table import Table
+
+    from probe.scheduler import JobInfo
 
 LABELS = {
     "vi": {
@@ -67,6 +61,9 @@ def _job_json(job: JobInfo) -> dict[str, Any]:
 
 
 def _jobs_table(jobs: list[JobInfo], lang: str, now: datetime) -> Table:
+    from rich.table import Table
+    from rich.text import Text
+
     h = LABELS[lang]
     table = Table()
     for key in ("job", "agency", "cron", "tz", "next"):
@@ -105,6 +102,7 @@ def schedule_main(cron: str | None, tz_name: str | None, list_only: bool, **opts
     from probe.cli import build_settings
     from probe.logs import configure_logging
     from probe.runner import STALE_AFTER
+    from probe.scheduler import parse_timezone, plan_jobs, preview_jobs, serve
     from probe.store.db import open_store
 
     settings = build_settings(opts)
@@ -124,6 +122,8 @@ def schedule_main(cron: str | None, tz_name: str | None, list_only: bool, **opts
             json.dump({"jobs": [_job_json(j) for j in jobs]}, sys.stdout, ensure_ascii=False)
             sys.stdout.write("\n")
         else:
+            from rich.console import Console
+
             Console().print(_jobs_table(jobs, opts["lang"], datetime.now(tz)))
         return 0
     configure_logging(logging.INFO)
@@ -167,7 +167,11 @@ def _run_json(run: Any) -> dict[str, Any]:
 @click.option("--limit", type=click.IntRange(1, 1000), default=10, help="How many runs to show.")
 def status(db: str | None, fmt: str, lang: str, limit: int) -> int:
     """The last runs and the next scheduled ones, for people and monitoring systems."""
+    from rich.console import Console
+    from rich.table import Table
+
     from probe.cli import build_settings
+    from probe.scheduler import stored_jobs
     from probe.store.db import open_store
 
     settings = build_settings({"db": db})
