@@ -1,0 +1,271 @@
+"""CPU of the store's per-portal work on the fleet's pages: night 1 save, night 2 read,
+decode and save, optionally against another commit's `probe/store` in the same process.
+
+A fleet run mixes storage with fetch, parse and checks on two shared cores; this isolates
+`Store.save_portal` (the runner's writer thread), `validators_with_parses` and
+`decode_page` so a change to `probe/store` can be judged in seconds. With `--baseline REV`
+the `probe/store` package of REV is unpacked under another name and both are measured
+alternately in each repeat (medians reported), so machine noise hits both alike.
+
+    .venv/bin/python bench/micro_store.py [--fleet DIR] [--portals 20] [--repeat 5]
+                                          [--baseline REV]
+"""
+
+from __future__ import annotations
+
+import argparse
+import hashlib
+import importlib
+import json
+import statistics
+import subprocess
+import sys
+import tempfile
+import time
+from collections.abc import Callable
+from dataclasses import dataclass, replace
+from datetime import UTC, datetime
+from pathlib import Path
+from types import ModuleType
+from typing import Any
+
+ROOT = Path(__file__).resolve().parent.parent
+if str(ROOT) not in sys.path:
+    sys.path.insert(0, str(ROOT))
+
+from checks.base import Finding  # noqa: E402
+from checks.engine import CheckOptions, run_portal_checks  # noqa: E402
+from checks.ruleset import load_ruleset  # noqa: E402
+from probe.artifacts import Page, PortalArtifacts  # noqa: E402
+from probe.extract import parse_page  # noqa: E402
+
+NOW = datetime(2026, 11, 26, 2, 0, tzinfo=UTC)
+CTYPE = "text/html; charset=utf-8"
+
+
+@dataclass(frozen=True)
+class Agency:
+    """What `Store.sync_registry` reads of a registry agency."""
+
+    id: str
+    name: str
+    name_en: str
+    level: str
+    province: str
+    active: bool
+    portals: tuple[str, ...]
+
+
+@dataclass(frozen=True)
+class Portal:
+    """One fleet portal as night 1 saw it: the crawl's artifacts and the checks' findings."""
+
+    agency: Agency
+    site: PortalArtifacts
+    findings: list[Finding]
+
+
+def load_fleet(fleet: Path, n: int) -> list[Portal]:
+    """Parse the first `n` portals' pages as the crawl would and run the checks on them."""
+    manifest = json.loads((fleet / "manifest.json").read_text(encoding="utf-8"))
+    ruleset = load_ruleset("nd43-2011")
+    options = CheckOptions()
+    out = []
+    for entry in manifest["portals"][:n]:
+        root = fleet / "portals" / entry["id"]
+        pages: list[Page] = []
+        bodies: dict[str, bytes] = {}
+        for depth, url in enumerate(entry["pages"]):
+            path = url[len(entry["origin"]) :]
+            file = root / (path.lstrip("/") + ("index.html" if path.endswith("/") else ""))
+            body = file.read_bytes()
+            digest = hashlib.sha256(body).hexdigest()
+            bodies[digest] = body
+            pages.append(
+                parse_page(
+                    body.decode("utf-8"),
+                    url=url,
+                    final_url=url,
+                    status=200,
+                    content_type=CTYPE,
+                    charset="utf-8",
+                    fetched_at=NOW,
+                    elapsed_ms=3.0,
+                    depth=min(depth, 1),
+                    etag=f'"{digest[:8]}-{len(body):x}"',
+                    last_modified="Tue, 24 Nov 2026 10:00:00 GMT",
+                    content_hash=digest,
+                    size=len(body),
+                )
+            )
+        aid = f"bench-{entry['id']}"
+        agency = Agency(aid, entry["name"], "", "province", "Bench", True, (entry["pages"][0],))
+        site = PortalArtifacts(
+            aid,
+            "province",
+            entry["pages"][0],
+            NOW,
+            final_url=entry["pages"][0],
+            pages=tuple(pages),
+            bodies=bodies,
+        )
+        out.append(Portal(agency, site, run_portal_checks(site, ruleset, options)))
+    return out
+
+
+def baseline_package(rev: str, into: Path) -> str:
+    """Unpack `probe/store` of `rev` as package `probe_store_base`; return its name."""
+    raw = subprocess.run(
+        ["git", "-C", str(ROOT), "archive", rev, "probe/store"], check=True, capture_output=True
+    ).stdout
+    subprocess.run(["tar", "-x", "-C", str(into)], input=raw, check=True)
+    pkg = into / "probe_store_base"
+    (into / "probe" / "store").rename(pkg)
+    for file in pkg.rglob("*.py"):
+        code = file.read_text(encoding="utf-8")
+        file.write_text(code.replace("probe.store", "probe_store_base"), encoding="utf-8")
+    sys.path.insert(0, str(into))
+    return "probe_store_base"
+
+
+@dataclass
+class Impl:
+    """One `probe/store` implementation under test."""
+
+    name: str
+    db: ModuleType
+    codec: ModuleType
+
+    @classmethod
+    def load(cls, name: str, package: str) -> Impl:
+        db = importlib.import_module(f"{package}.db")
+        return cls(name, db, importlib.import_module(f"{package}.pagecodec"))
+
+
+def _cpu(fn: Callable[[], Any]) -> tuple[float, Any]:
+    start = time.process_time()
+    out = fn()
+    return time.process_time() - start, out
+
+
+def one_pass(impl: Impl, portals: list[Portal], workdir: Path, tag: str) -> dict[str, float]:
+    """Night 1 then night 2 over `portals` into a fresh SQLite file; ms per page each."""
+    path = workdir / f"{impl.name}-{tag}.sqlite"
+    store = impl.db.open_store(str(path))
+    codec = impl.codec
+    pages = sum(len(p.site.pages) for p in portals)
+    try:
+        store.sync_registry([p.agency for p in portals])
+        run1 = store.start_run("manual", "nd43-2011", 1, {}, len(portals))
+        save1 = 0.0
+        for p in portals:
+            cpu, _ = _cpu(
+                lambda p=p: store.save_portal(
+                    run1, p.site, p.findings, 0.5, cached_parses=frozenset()
+                )
+            )
+            save1 += cpu
+        store.finish_run(run1, "finished")
+        run2 = store.start_run("manual", "nd43-2011", 1, {}, len(portals))
+        read2 = decode2 = save2 = 0.0
+        for p in portals:
+            cpu, rows = _cpu(lambda p=p: store.validators_with_parses(p.site.url))
+            read2 += cpu
+            assert len(rows) == len(p.site.pages), (len(rows), len(p.site.pages))
+            decoded = []
+            start = time.process_time()
+            for page in p.site.pages:
+                etag, modified, ctype, _body, digest, parse = rows[page.url]
+                back = codec.decode_page(
+                    parse,
+                    base=page.url,
+                    url=page.url,
+                    final_url=page.url,
+                    status=200,
+                    content_type=ctype,
+                    fetched_at=NOW,
+                    elapsed_ms=1.0,
+                    depth=page.depth,
+                    redirects=(),
+                    etag=etag,
+                    last_modified=modified,
+                    content_hash=digest,
+                    not_modified=True,
+                )
+                decoded.append(back)
+            decode2 += time.process_time() - start
+            assert all(
+                d is not None and d == replace(o, fetched_at=NOW, elapsed_ms=1.0, not_modified=True)
+                for d, o in zip(decoded, p.site.pages, strict=True)
+            ), "decoded pages differ from the parse"
+            site2 = replace(p.site, pages=tuple(decoded), bodies={})
+            cached = {codec.parsed_key(d.url, d.content_hash) for d in decoded}
+            cpu, _ = _cpu(
+                lambda p=p, site2=site2, cached=cached: store.save_portal(
+                    run2, site2, p.findings, 0.5, cached_parses=cached
+                )
+            )
+            save2 += cpu
+        store.finish_run(run2, "finished")
+    finally:
+        store.close()
+    size = path.stat().st_size + sum(
+        f.stat().st_size for f in workdir.glob(f"{path.name}-*") if f.is_file()
+    )
+    ms = 1000 / pages
+    return {
+        "night1_save_ms": save1 * ms,
+        "night2_read_ms": read2 * ms,
+        "night2_decode_ms": decode2 * ms,
+        "night2_save_ms": save2 * ms,
+        "db_kb_per_page": size / 1024 / pages,
+    }
+
+
+def db_sizes(path: Path) -> dict[str, float]:
+    """Stored bytes of bodies and parses per row (what a codec choice costs on disk)."""
+    import sqlite3
+
+    con = sqlite3.connect(path)
+    try:
+        blob = con.execute("select count(*), sum(length(data)), sum(size) from blob").fetchone()
+        parsed = con.execute("select count(*), sum(length(data)) from parsed_page").fetchone()
+    finally:
+        con.close()
+    return {
+        "blob_kb": blob[1] / blob[0] / 1024,
+        "body_kb": blob[2] / blob[0] / 1024,
+        "parsed_kb": parsed[1] / parsed[0] / 1024,
+    }
+
+
+def main() -> None:
+    ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    ap.add_argument("--fleet", type=Path, default=ROOT / "bench/out/fleet-200")
+    ap.add_argument("--portals", type=int, default=20)
+    ap.add_argument("--repeat", type=int, default=5)
+    ap.add_argument("--baseline", help="a git revision whose probe/store to compare against")
+    a = ap.parse_args()
+    portals = load_fleet(a.fleet, a.portals)
+    with tempfile.TemporaryDirectory(prefix="micro-store-") as tmp:
+        work = Path(tmp)
+        impls = [Impl.load("work", "probe.store")]
+        if a.baseline:
+            (work / "src").mkdir()
+            impls.insert(0, Impl.load(a.baseline, baseline_package(a.baseline, work / "src")))
+        results: dict[str, list[dict[str, float]]] = {i.name: [] for i in impls}
+        for r in range(a.repeat):
+            for impl in impls if r % 2 == 0 else impls[::-1]:
+                results[impl.name].append(one_pass(impl, portals, work, str(r)))
+        for impl in impls:
+            med = {
+                k: statistics.median(x[k] for x in results[impl.name])
+                for k in results[impl.name][0]
+            }
+            med.update(db_sizes(work / f"{impl.name}-0.sqlite"))
+            figures = {k: round(v, 3) for k, v in med.items()}
+            print(json.dumps({"impl": impl.name, "portals": len(portals), **figures}))
+
+
+if __name__ == "__main__":
+    main()
