@@ -121,6 +121,15 @@ class RunSummary:
         }
 
 
+@dataclass
+class _AgencyGroup:
+    """An agency's portals while they are crawled: its checks run when the last is done."""
+
+    target: Target
+    pending: int
+    sites: list[PortalArtifacts] = field(default_factory=list)
+
+
 def stored_validators(store: Any, url: str) -> dict[str, Validator]:
     """What last night kept of a portal, as the crawler's conditional-request validators.
 
@@ -190,84 +199,128 @@ async def execute_run(
     async def write(fn: Callable[..., Any], *args: Any) -> Any:
         return await loop.run_in_executor(writer, fn, *args)
 
-    async def probe_portal(client: Any, target: Target, url: str) -> PortalArtifacts | None:
-        async with slots:
-            if stop.is_set():
-                return None
-            began = time.monotonic()
-            now = datetime.now(UTC)
-            validators = await write(stored_validators, store, url)
-            try:
-                site = await crawl_portal(
-                    client,
-                    url,
-                    agency_id=target.agency.id,
-                    agency_level=target.agency.level,
-                    settings=settings,
-                    now=now,
-                    validators=validators,
-                    licence_required=(
-                        settings.licence_required
-                        if settings.licence_required is not None
-                        else target.agency.licence_required
-                    ),
-                    province_domain=target.agency.province_domain,
-                    agency_domains=target.agency.official_domains,
-                    hosts=hosts,
-                )
-            except asyncio.CancelledError:
-                raise
-            except Exception as exc:  # a crawler bug must not end the run
-                log.exception("crawl of %s raised", url)
-                site = _error_site(target, url, now, exc)
-            findings = run_portal_checks(site, ruleset, options)
-            # A portal that could not be crawled has no measurable compliance: its score is
-            # None (shown apart), not 0 %, or an outage would read as a breach of the law.
-            score = score_findings(findings) if site.outcome == "checked" else None
-            cached = {parsed_key(u, v.content_hash) for u, v in validators.items() if v.parsed}
-            save = functools.partial(store.save_portal, cached_parses=cached)
-            await write(save, run_id, site, findings, score)
-            report = PortalReport(
+    async def probe_portal(client: Any, target: Target, url: str) -> PortalArtifacts:
+        began = time.monotonic()
+        now = datetime.now(UTC)
+        validators = await write(stored_validators, store, url)
+        try:
+            site = await crawl_portal(
+                client,
+                url,
                 agency_id=target.agency.id,
-                url=url,
-                outcome=site.outcome,
-                reason=site.reason,
-                score=score,
-                pages_fetched=len(site.pages),
-                findings=tuple(findings),
-                seconds=time.monotonic() - began,
+                agency_level=target.agency.level,
+                settings=settings,
+                now=now,
+                validators=validators,
+                licence_required=(
+                    settings.licence_required
+                    if settings.licence_required is not None
+                    else target.agency.licence_required
+                ),
+                province_domain=target.agency.province_domain,
+                agency_domains=target.agency.official_domains,
+                hosts=hosts,
             )
-            log.info(
-                "portal done",
-                extra={
-                    "run_id": run_id,
-                    "agency": report.agency_id,
-                    "url": url,
-                    "outcome": report.outcome,
-                    "pages": report.pages_fetched,
-                    "score": report.score,
-                    "duration_s": round(report.seconds, 2),
-                },
-            )
-            if site.outcome == "checked":
-                summary.checked += 1
-            else:
-                summary.failed += 1
-            if keep_reports:
-                summary.portals.append(report)
-            if on_portal is not None:
-                on_portal(report)
-            return site
+        except asyncio.CancelledError:
+            raise
+        except Exception as exc:  # a crawler bug must not end the run
+            log.exception("crawl of %s raised", url)
+            site = _error_site(target, url, now, exc)
+        findings = run_portal_checks(site, ruleset, options)
+        # A portal that could not be crawled has no measurable compliance: its score is
+        # None (shown apart), not 0 %, or an outage would read as a breach of the law.
+        score = score_findings(findings) if site.outcome == "checked" else None
+        cached = {parsed_key(u, v.content_hash) for u, v in validators.items() if v.parsed}
+        del validators  # last night's parses: not needed while the portal is stored
+        save = functools.partial(store.save_portal, cached_parses=cached)
+        await write(save, run_id, site, findings, score)
+        report = PortalReport(
+            agency_id=target.agency.id,
+            url=url,
+            outcome=site.outcome,
+            reason=site.reason,
+            score=score,
+            pages_fetched=len(site.pages),
+            findings=tuple(findings),
+            seconds=time.monotonic() - began,
+        )
+        log.info(
+            "portal done",
+            extra={
+                "run_id": run_id,
+                "agency": report.agency_id,
+                "url": url,
+                "outcome": report.outcome,
+                "pages": report.pages_fetched,
+                "score": report.score,
+                "duration_s": round(report.seconds, 2),
+            },
+        )
+        if site.outcome == "checked":
+            summary.checked += 1
+        else:
+            summary.failed += 1
+        if keep_reports:
+            summary.portals.append(report)
+        if on_portal is not None:
+            on_portal(report)
+        return site
 
-    async def probe_agency(client: Any, target: Target) -> None:
-        sites = await asyncio.gather(*(probe_portal(client, target, u) for u in target.urls))
-        done = tuple(s for s in sites if s is not None)
-        if len(done) != len(target.urls) or stop.is_set():
-            return
-        agency = AgencyArtifacts(target.agency.id, target.agency.level, done, datetime.now(UTC))
+    async def agency_done(client: Any, group: _AgencyGroup) -> None:
+        target = group.target
+        agency = AgencyArtifacts(
+            target.agency.id, target.agency.level, tuple(group.sites), datetime.now(UTC)
+        )
+        group.sites.clear()
         findings = run_agency_checks(agency, ruleset, options)
         await write(store.save_agency_findings, run_id, target.agency.id, findings)
         summary.agencies[target.agency.id] = findings  # one or two per agency: always kept
+
+    async def one_portal(client: Any, group: _AgencyGroup, url: str) -> None:
+        try:
+            site = await probe_portal(client, group.target, url)
+        finally:
+            slots.release()
+        group.sites.append(site)
+        group.pending -= 1
+        if group.pending == 0 and not stop.is_set():
+            await agency_done(client, group)
+
+    async def feed(client: Any) -> None:
+        """Start portals as slots free up, so a registry of thousands of portals never
+        has more than `portal_concurrency` crawls (or tasks, or artifacts) in memory."""
+        running: set[asyncio.Task[None]] = set()
+        failure: list[BaseException] = []
+
+        def finished(task: asyncio.Task[None]) -> None:
+            running.discard(task)
+            if not task.cancelled() and task.exception() is not None:
+                failure.append(task.exception())  # type: ignore[arg-type]
+                stop_feeding.set()
+
+        stop_feeding = asyncio.Event()
+        try:
+            for target in targets:
+                group = _AgencyGroup(target, pending=len(target.urls))
+                for url in target.urls:
+                    await slots.acquire()
+                    if stop.is_set() or stop_feeding.is_set():
+                        slots.release()
+                        break
+                    task = asyncio.create_task(one_portal(client, group, url))
+                    running.add(task)
+                    task.add_done_callback(finished)
+                if stop.is_set() or stop_feeding.is_set():
+                    break
+            while running:
+                await asyncio.wait(set(running))
+        except asyncio.CancelledError:
+            for task in running:
+                task.cancel()
+            await asyncio.gather(*running, return_exceptions=True)
+            raise
+        if failure:
+            raise failure[0]
 
     async def heartbeat() -> None:
         while True:
@@ -278,7 +331,7 @@ async def execute_run(
     beat = asyncio.create_task(heartbeat())
     try:
         async with build_client(settings) as client:
-            work = asyncio.gather(*(probe_agency(client, t) for t in targets))
+            work = asyncio.create_task(feed(client))
             stopper = asyncio.create_task(stop.wait())
             finished, _ = await asyncio.wait({work, stopper}, return_when=asyncio.FIRST_COMPLETED)
             if work not in finished:
