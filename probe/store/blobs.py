@@ -1,9 +1,15 @@
 """Page bodies, compressed and keyed by sha256, shared by every run that saw them.
 
 Most pages of a government portal do not change from one night to the next; keying by
-content hash means a second night costs one SELECT and one UPDATE of `last_seen_at`, not
+content hash means a second night costs one UPDATE of `last_seen_at` per portal, not
 another compressed copy. Retention clears `data` but keeps the row, so a page record never
 points at nothing and the report can say "body no longer kept".
+
+New bodies are stored with brotli at quality 1: on the fleet's 80 KB pages it takes
+0.15 ms a body against 0.33 ms for zlib level 1 and 0.93 ms for zlib's default level 6,
+for 11.6 KB against 12.6 and 9.6 KB. Compressing was most of a night's storage CPU, and a
+body is written once but may never be read again. Rows written earlier keep their
+`encoding` (`zlib`), which every reader honours.
 """
 
 from __future__ import annotations
@@ -13,14 +19,16 @@ import zlib
 from collections.abc import Iterator, Mapping, Sequence
 from datetime import datetime
 
-from sqlalchemy import select, update
-from sqlalchemy.orm import Session
+import brotli
+from sqlalchemy import Connection, select, update
 
 from probe.store.models import Blob
-from probe.store.rows import upsert
+from probe.store.rows import Executor, upsert
 
 CHUNK = 500  # keeps IN (...) lists well under every backend's parameter limit
-ZLIB_LEVEL = 6
+ENCODING = "br"
+BROTLI_QUALITY = 1
+_BLOB = Blob.__table__
 
 
 def _chunks(items: Sequence[str]) -> Iterator[Sequence[str]]:
@@ -28,68 +36,100 @@ def _chunks(items: Sequence[str]) -> Iterator[Sequence[str]]:
         yield items[i : i + CHUNK]
 
 
+def compress_body(body: bytes) -> bytes:
+    """`body` as stored under `ENCODING`."""
+    return brotli.compress(body, quality=BROTLI_QUALITY)
+
+
+def decompress_body(encoding: str, data: bytes) -> bytes:
+    """A stored body's bytes, whichever encoding wrote it."""
+    if encoding == "br":
+        return brotli.decompress(data)
+    if encoding == "zlib":
+        return zlib.decompress(data)
+    return bytes(data)
+
+
+def touch_stored(conn: Connection, hashes: Sequence[str], now: datetime) -> set[str]:
+    """Mark the bodies among `hashes` that are stored (not pruned) as seen; return them.
+
+    One UPDATE ... RETURNING per 500 hashes both finds and touches them, where the backend
+    has it (PostgreSQL, SQLite 3.35+); otherwise a SELECT and an UPDATE.
+    """
+    stored: set[str] = set()
+    for part in _chunks(hashes):
+        where = (_BLOB.c.sha256.in_(part), _BLOB.c.data.is_not(None))
+        touch = update(_BLOB).where(*where).values(last_seen_at=now)
+        if conn.dialect.update_returning:
+            stored.update(conn.execute(touch.returning(_BLOB.c.sha256)).scalars())
+        else:
+            found = set(conn.execute(select(_BLOB.c.sha256).where(*where)).scalars())
+            if found:
+                conn.execute(
+                    update(_BLOB).where(_BLOB.c.sha256.in_(found)).values(last_seen_at=now)
+                )
+            stored.update(found)
+    return stored
+
+
 def store_bodies(
-    s: Session, bodies: Mapping[str, bytes], page_hashes: set[str], now: datetime
+    conn: Connection, bodies: Mapping[str, bytes], page_hashes: set[str], now: datetime
 ) -> None:
-    """Insert bodies not yet stored (or pruned), touch every hash this crawl saw.
+    """Insert bodies not yet stored (or pruned), touch every stored hash this crawl saw.
 
     `page_hashes` adds the hashes of 304 pages, whose bodies the crawl did not download
-    but which are still in use and must not be pruned.
+    but which are still in use and must not be pruned. A body already stored is neither
+    hashed nor compressed again.
     """
     seen = sorted(set(bodies) | page_hashes)
     if not seen:
         return
-    stored: set[str] = set()
-    for part in _chunks(seen):
-        stored.update(
-            s.execute(
-                select(Blob.sha256).where(Blob.sha256.in_(part), Blob.data.is_not(None))
-            ).scalars()
-        )
-    fresh = []
+    stored = touch_stored(conn, seen, now)
+    fresh: dict[str, dict[str, object]] = {}
     for key, body in bodies.items():
         if key in stored:
             continue
         digest = hashlib.sha256(body).hexdigest()  # never trust a key we are about to keep
-        if digest in stored:
+        if digest in stored or digest in fresh:
             continue
-        fresh.append(
-            {
-                "sha256": digest,
-                "encoding": "zlib",
-                "size": len(body),
-                "data": zlib.compress(body, ZLIB_LEVEL),
-                "created_at": now,
-                "last_seen_at": now,
-            }
+        fresh[digest] = {
+            "sha256": digest,
+            "encoding": ENCODING,
+            "size": len(body),
+            "data": compress_body(body),
+            "created_at": now,
+            "last_seen_at": now,
+        }
+    if fresh:
+        stmt = upsert(conn, Blob)
+        # A pruned row (data NULL) gets its data back; created_at stays the first sighting.
+        stmt = stmt.on_conflict_do_update(
+            index_elements=["sha256"],
+            set_={
+                "encoding": stmt.excluded.encoding,
+                "size": stmt.excluded.size,
+                "data": stmt.excluded.data,
+                "last_seen_at": stmt.excluded.last_seen_at,
+            },
         )
-        stored.add(digest)
-    for row in fresh:
-        stmt = upsert(s, Blob).values(**row)
-        s.execute(
-            stmt.on_conflict_do_update(
-                index_elements=["sha256"],
-                set_={"data": stmt.excluded.data, "size": row["size"], "last_seen_at": now},
-            )
-        )
-    touch = sorted(stored & set(seen))
-    for part in _chunks(touch):
-        s.execute(update(Blob).where(Blob.sha256.in_(part)).values(last_seen_at=now))
+        conn.execute(stmt, list(fresh.values()))
 
 
-def load_body(s: Session, sha256: str) -> bytes | None:
+def load_body(conn: Executor, sha256: str) -> bytes | None:
     """The uncompressed body, or None when unknown or pruned."""
-    row = s.execute(select(Blob.encoding, Blob.data).where(Blob.sha256 == sha256)).first()
+    row = conn.execute(
+        select(_BLOB.c.encoding, _BLOB.c.data).where(_BLOB.c.sha256 == sha256)
+    ).first()
     if row is None or row.data is None:
         return None
-    if row.encoding == "zlib":
-        return zlib.decompress(row.data)
-    return bytes(row.data)
+    return decompress_body(row.encoding, row.data)
 
 
-def prune_bodies(s: Session, cutoff: datetime) -> int:
+def prune_bodies(conn: Executor, cutoff: datetime) -> int:
     """Clear the data of blobs last seen before `cutoff`; return how many."""
-    done = s.execute(
-        update(Blob).where(Blob.last_seen_at < cutoff, Blob.data.is_not(None)).values(data=None)
+    done = conn.execute(
+        update(_BLOB)
+        .where(_BLOB.c.last_seen_at < cutoff, _BLOB.c.data.is_not(None))
+        .values(data=None)
     )
     return int(done.rowcount or 0)

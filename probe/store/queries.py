@@ -6,7 +6,6 @@ them in Python, so a report of 200 portals does not issue 400 lazy loads.
 
 from __future__ import annotations
 
-import zlib
 from collections import defaultdict
 from collections.abc import Callable
 
@@ -15,7 +14,7 @@ from sqlalchemy.orm import Session
 
 from checks.base import Evidence, Finding, Status
 from probe.artifacts import Reason
-from probe.store.blobs import CHUNK
+from probe.store.blobs import CHUNK, decompress_body
 from probe.store.models import Blob, FindingRecord, PageRecord, Portal, PortalResult, Run
 from probe.store.parsed import load_parsed
 from probe.store.records import RunInfo, ScorePoint, StoredPage, StoredResult
@@ -226,7 +225,7 @@ def validators_with_parses(
             select(Blob.sha256, Blob.encoding, Blob.data).where(Blob.sha256.in_(part))
         ):
             if data is not None:
-                bodies[sha] = zlib.decompress(data) if encoding == "zlib" else bytes(data)
+                bodies[sha] = decompress_body(encoding, data)
     return {
         r.url: (
             r.etag,

@@ -267,7 +267,7 @@ class Store:
             if rows:
                 s.execute(insert(FindingRecord), rows)
             hashes = {p.content_hash for p in site.pages if p.content_hash}
-            store_bodies(s, site.bodies, hashes, now)
+            store_bodies(s.connection(), site.bodies, hashes, now)
             if cached_parses is not None:
                 fresh = {
                     key: encode_page(p)

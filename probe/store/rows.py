@@ -12,6 +12,7 @@ from collections.abc import Mapping, Sequence
 from datetime import date, datetime
 from typing import Any
 
+from sqlalchemy import Connection
 from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.orm import Session
 
@@ -39,9 +40,14 @@ def _json_default(value: Any) -> Any:
     return str(value)
 
 
-def upsert(session: Session, model: type) -> Any:
+# What the store's helpers execute on: a Core connection (the hot write paths) or a session.
+Executor = Connection | Session
+
+
+def upsert(target: Executor, model: type) -> Any:
     """The backend's INSERT supporting ON CONFLICT (both dialects spell it the same)."""
-    name = session.get_bind().dialect.name
+    bind = target if isinstance(target, Connection) else target.get_bind()
+    name = bind.dialect.name
     if name == "postgresql":
         return postgresql.insert(model)
     if name == "sqlite":

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import threading
+import zlib
 from datetime import timedelta
 
 import sqlalchemy as sa
@@ -10,7 +11,7 @@ import sqlalchemy as sa
 from checks.base import Status
 from probe.store import Store
 from probe.store.models import Blob
-from tests.store.conftest import body_of, make_finding, make_site, sha
+from tests.store.conftest import NOW, body_of, make_finding, make_site, sha
 
 URL = "http://lethuy.test/"
 
@@ -85,6 +86,48 @@ def test_prune_drops_old_bodies_but_keeps_findings(store: Store) -> None:
         store.start_run("manual", "nd43-2011", 1, {}, 1), make_site(URL, bodies={"": old}), [], 1.0
     )
     assert store.load_body(sha(old)) == old
+
+
+def _encodings(store: Store) -> dict[str, tuple[str, bytes | None]]:
+    with store.session() as s:
+        rows = s.execute(sa.select(Blob.sha256, Blob.encoding, Blob.data))
+        return {r.sha256: (r.encoding, r.data) for r in rows}
+
+
+def _legacy_zlib_blob(store: Store, body: bytes) -> None:
+    """A body as stores before brotli wrote it: zlib level 6."""
+    with store.write_session() as s:
+        s.add(Blob(sha256=sha(body), encoding="zlib", size=len(body),
+                   data=zlib.compress(body, 6), created_at=NOW, last_seen_at=NOW))  # fmt: skip
+
+
+def test_new_bodies_are_brotli_and_old_zlib_ones_still_read(store: Store) -> None:
+    old, new = body_of("cũ " * 100), body_of("mới " * 100)
+    _legacy_zlib_blob(store, old)
+    store.save_portal(
+        store.start_run("manual", "nd43-2011", 1, {}, 1),
+        make_site(URL, bodies={"": new, "cu": old}, etag='"v1"'), [], 1.0,
+    )  # fmt: skip
+    encodings = _encodings(store)
+    assert encodings[sha(new)][0] == "br"
+    assert encodings[sha(old)] == ("zlib", zlib.compress(old, 6))  # not compressed again
+    assert store.load_body(sha(old)) == old and store.load_body(sha(new)) == new
+    rows = store.validators_with_parses(URL)
+    assert {u: r[3] for u, r in rows.items()} == {URL: new, URL + "cu": old}
+
+
+def test_a_pruned_body_comes_back_in_the_new_encoding(store: Store) -> None:
+    body = body_of("x " * 100)
+    _legacy_zlib_blob(store, body)
+    store.prune_bodies(1, now=NOW + timedelta(days=2))
+    assert _encodings(store)[sha(body)] == ("zlib", None)
+    store.save_portal(
+        store.start_run("manual", "nd43-2011", 1, {}, 1), make_site(URL, bodies={"": body}),
+        [], 1.0,
+    )  # fmt: skip
+    assert _encodings(store)[sha(body)][0] == "br"
+    assert store.load_body(sha(body)) == body
+    assert _blobs(store)[sha(body)][0] == NOW  # created_at is the first sighting
 
 
 def test_lease_is_exclusive_renewable_and_taken_over_when_expired(store: Store) -> None:
