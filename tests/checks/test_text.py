@@ -152,3 +152,45 @@ def test_fold_aligned_fast_path_matches_definition(text: str) -> None:
 @given(st.text())
 def test_fold_aligned_any_text_matches_definition(text: str) -> None:
     assert fold_aligned(text) == _fold_aligned_reference(text)
+
+
+def _normalize_reference(s: str) -> str:
+    """What `normalize` did before its long-text shortcut: the definition it must keep."""
+    if not s.isascii():
+        invisible = dict.fromkeys(map(ord, "\u200b\u200c\u200d\u2060\ufeff\u00ad"))
+        s = unicodedata.normalize("NFC", s.translate(invisible))
+    return " ".join(s.split())
+
+
+def test_other_spaces_are_every_split_character() -> None:
+    """The long-text shortcut asks for these: all `str.split()` separators but the space."""
+    from checks.text import _OTHER_SPACES
+
+    every = "".join(ch for ch in map(chr, range(0x110000)) if ch.isspace() and ch != " ")
+    assert every == _OTHER_SPACES
+
+
+@pytest.mark.parametrize(
+    "tail",
+    [
+        "",
+        " ",
+        "  x",
+        "\u00a0x",
+        "\u3000",
+        "\u200bx",
+        "\ufeff",
+        "\n",
+        unicodedata.normalize("NFD", "ệ"),
+    ],
+)
+def test_normalize_long_texts(tail: str) -> None:
+    """Long texts take the shortcut: leading, trailing, double and other spaces still fold."""
+    body = "Cổng thông tin điện tử tỉnh Quảng Bình " * 10
+    for text in (body + tail, tail + body, body[:150] + tail + body[150:], "plain " * 60 + tail):
+        assert normalize(text) == _normalize_reference(text)
+
+
+@given(st.text(alphabet=st.sampled_from(_VIETNAMESE + " \t\n\u00a0\u200b\u3000ab"), min_size=250))
+def test_normalize_long_matches_definition(text: str) -> None:
+    assert normalize(text) == _normalize_reference(text)
