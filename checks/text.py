@@ -17,7 +17,7 @@ from __future__ import annotations
 import codecs
 import re
 import unicodedata
-from collections.abc import Iterable
+from collections.abc import Callable, Iterable
 
 _MARKS = re.compile(r"[\u0300-\u036f]+")  # combining diacritical marks (after NFD)
 _NON_WORD = re.compile(r"[\W_]+")  # anything but letters and digits separates words
@@ -75,6 +75,18 @@ def fold(s: str) -> str:
         return ""
     if s.isascii():
         return " ".join(s.lower().split())
+    folded = _charmap_fold(s, _FAST_FOLDER)
+    if folded is not None:
+        # Drawn from the tested alphabet, where every step of the definition acts on
+        # each character alone: the same as folding per character, spaces collapsed.
+        return " ".join(folded.split())
+    return _fold_definition(s)
+
+
+def _fold_definition(s: str) -> str:
+    """What `fold` means, step by step (its fast path must give the same)."""
+    if s.isascii():
+        return " ".join(s.lower().split())
     s = s.translate(_INVISIBLE).casefold().translate(_DSTROKE)
     s = _MARKS.sub("", unicodedata.normalize("NFD", s))
     return " ".join(unicodedata.normalize("NFC", s).split())
@@ -82,7 +94,7 @@ def fold(s: str) -> str:
 
 def _fold_char(ch: str) -> str:
     """One character as `fold_aligned` writes it: always exactly one character."""
-    folded = fold(ch) if not ch.isspace() else " "
+    folded = _fold_definition(ch) if not ch.isspace() else " "
     return folded if len(folded) == 1 else ch.lower()
 
 
@@ -102,13 +114,16 @@ _FAST_ALPHABET = "".join(
 )
 
 
-def _charmap_folder(alphabet: str) -> tuple[object, bytes, str]:
+def _charmap_folder(
+    alphabet: str, per_char: Callable[[str], str] = _fold_char
+) -> tuple[object, bytes, str]:
     """Encoding map, byte table and decoding table that fold text drawn from `alphabet`.
 
     `alphabet` holds at most 256 distinct characters starting with NUL (what
-    `codecs.charmap_build` needs to return its fast `EncodingMap`).
+    `codecs.charmap_build` needs to return its fast `EncodingMap`); `per_char` gives
+    each character's one-character image.
     """
-    outs = [_fold_char(ch) for ch in alphabet]
+    outs = [per_char(ch) for ch in alphabet]
     out_alphabet = "".join(sorted(set(outs)))
     index = {ch: i for i, ch in enumerate(out_alphabet)}
     padding = "\ufffe" * (256 - len(alphabet))
@@ -117,7 +132,24 @@ def _charmap_folder(alphabet: str) -> tuple[object, bytes, str]:
     return encoding, table, out_alphabet
 
 
+def _key_char(ch: str) -> str:
+    """One character as `match_key` sees it before spaces collapse: folded, or a space."""
+    folded = _fold_char(ch)
+    return " " if _NON_WORD.match(folded) else folded
+
+
 _FAST_FOLDER = _charmap_folder(_FAST_ALPHABET)
+_KEY_FOLDER = _charmap_folder(_FAST_ALPHABET, _key_char)
+
+
+def _charmap_fold(text: str, folder: tuple[object, bytes, str]) -> str | None:
+    """`text` mapped per character by a `_charmap_folder`, or None outside its alphabet."""
+    encoding, table, decoding = folder
+    try:
+        raw = codecs.charmap_encode(text, "strict", encoding)[0]  # type: ignore[attr-defined]
+    except UnicodeEncodeError:
+        return None
+    return codecs.charmap_decode(raw.translate(table), "strict", decoding)[0]  # type: ignore[attr-defined]
 
 
 def fold_aligned(text: str) -> str:
@@ -141,8 +173,13 @@ def match_key(s: str) -> str:
 
     Padding lets a plain substring test be a whole-word test: `` tin tuc `` in
     `` trang tin tuc su kien ``. Compute it once per text when testing many phrases.
+    Text drawn from the tested alphabet is folded and stripped of punctuation in one
+    charmap pass (`_key_char` per character: the same words as the definition).
     """
-    words = " ".join(_NON_WORD.sub(" ", fold(s)).split())
+    spaced = _charmap_fold(s, _KEY_FOLDER)
+    if spaced is None:
+        spaced = _NON_WORD.sub(" ", fold(s))
+    words = " ".join(spaced.split())
     return f" {words} " if words else " "
 
 

@@ -194,3 +194,43 @@ def test_normalize_long_texts(tail: str) -> None:
 @given(st.text(alphabet=st.sampled_from(_VIETNAMESE + " \t\n\u00a0\u200b\u3000ab"), min_size=250))
 def test_normalize_long_matches_definition(text: str) -> None:
     assert normalize(text) == _normalize_reference(text)
+
+
+def _match_key_reference(s: str) -> str:
+    """`match_key` as defined: the folded words, punctuation as spaces, padded."""
+    import re
+
+    from checks.text import _fold_definition
+
+    words = " ".join(re.sub(r"[\W_]+", " ", _fold_definition(s)).split())
+    return f" {words} " if words else " "
+
+
+_ALPHABET_SAMPLE = _VIETNAMESE + "abcXYZ 019:-_/.\t\n\x00\x0b\x0c\r\u00a0–—“”‘’…•·©®«»°×~"
+
+
+@given(st.text(alphabet=st.sampled_from(_ALPHABET_SAMPLE), max_size=60))
+def test_fold_and_match_key_fast_paths_match_definition(text: str) -> None:
+    """Text within the charmap alphabet takes the one-pass paths: same result as defined."""
+    from checks.text import _fold_definition
+
+    assert fold(text) == (_fold_definition(text) if text else "")
+    assert match_key(text) == _match_key_reference(text)
+
+
+def test_fold_and_match_key_every_alphabet_character() -> None:
+    """Each character of the alphabet alone, and between letters, folds as defined."""
+    from checks.text import _FAST_ALPHABET, _fold_definition
+
+    for ch in _FAST_ALPHABET:
+        for text in (ch, f"a{ch}b", f"{ch}{ch} Đ{ch}"):
+            assert fold(text) == _fold_definition(text), repr(text)
+            assert match_key(text) == _match_key_reference(text), repr(text)
+
+
+@given(st.text(max_size=30))
+def test_fold_and_match_key_any_text_match_definition(text: str) -> None:
+    from checks.text import _fold_definition
+
+    assert fold(text) == (_fold_definition(text) if text else "")
+    assert match_key(text) == _match_key_reference(text)
