@@ -122,6 +122,15 @@ class Section:
         return frozenset(compact(h) for h in self.hosts)
 
     @cached_property
+    def signature_words(self) -> frozenset[str]:
+        """The longest word of each label and slug key.
+
+        A name or slug that holds a key holds its every word, so a link without any of
+        these words cannot name the section by words (`checks.sections._Places`).
+        """
+        return frozenset(max(k.split(), key=len) for k in (*self.label_keys, *self.slug_keys))
+
+    @cached_property
     def exclude_keys(self) -> tuple[str, ...]:
         """Phrases whose presence in a label vetoes a label match."""
         return _keys(self.exclude)

@@ -73,18 +73,21 @@ def check_sections(site: PortalArtifacts, ctx: CheckContext) -> list[Finding]:
     home = site.home
     if home is None:
         return [_no_home(s) for s in sections]
-    places = _places(site)
-    views: dict[str, _LinkView] = {}  # per link URL+names: its keys, computed once per run
+    # What every section reads is worked out once per portal: the home pages, the places
+    # links are looked for, each link's match keys (`_LinkView`).
+    roots = _roots(site)
+    homes = home_pages(site, roots)
+    places = _Places(_places(site, homes))
     out: list[Finding] = []
     for section in sections:
         if section.kind == "search":
-            out.append(_search(section, site, places, views, ctx.memo))
+            out.append(_search(section, site, places, ctx.memo, homes, roots))
         else:
-            out.append(_link_section(section, site, places, views, ctx.memo))
+            out.append(_link_section(section, site, places, ctx.memo, roots))
     return out
 
 
-def home_pages(site: PortalArtifacts) -> list[Page]:
+def home_pages(site: PortalArtifacts, roots: frozenset[str] | None = None) -> list[Page]:
     """The home page, plus the page the portal itself calls its home page.
 
     SharePoint and older portals answer `/` with an entry page ("Vào trang chủ") or a
@@ -94,8 +97,9 @@ def home_pages(site: PortalArtifacts) -> list[Page]:
     """
     home = site.pages[0]
     out = [home]
+    roots = _roots(site) if roots is None else roots
     for link in home.links:
-        if len(out) > MAX_HOMES or not _same_site(link.url, site):
+        if len(out) > MAX_HOMES or not _same_site(link.url, site, roots):
             continue
         key = match_key(f"{link.label} {urlsplit(link.url).path}")
         if not any(w in key for w in _HOME_WORDS):
@@ -106,11 +110,10 @@ def home_pages(site: PortalArtifacts) -> list[Page]:
     return out
 
 
-def _places(site: PortalArtifacts) -> list[tuple[Link, Page]]:
+def _places(site: PortalArtifacts, homes: list[Page]) -> list[tuple[Link, Page]]:
     """Home-page links, then the navigation links of every other crawled page, unique."""
     seen: set[str] = set()
     out: list[tuple[Link, Page]] = []
-    homes = home_pages(site)
     for home in homes:
         for link in home.links:
             if link.url not in seen:
@@ -127,25 +130,29 @@ def _places(site: PortalArtifacts) -> list[tuple[Link, Page]]:
 def _link_section(
     section: Section,
     site: PortalArtifacts,
-    places: list[tuple[Link, Page]],
-    views: dict[str, _LinkView] | None = None,
+    places: _Places,
     memo: dict[Any, Any] | None = None,
+    roots: frozenset[str] | None = None,
 ) -> Finding:
-    views = {} if views is None else views
-    matches = [m for link, page in places if (m := _match(section, link, page, views)) is not None]
+    roots = _roots(site) if roots is None else roots
+    matches = [
+        m
+        for i in places.candidates(section)
+        if (m := _match(section, *places.items[i])) is not None
+    ]
     if section.kind == "sitemap":
         matches.extend(_sitemap_files(site))
     if section.kind == "contacts" and not matches:
         matches.extend(
             _Match(link, page, "content", text)
-            for link, page, text in contact_pages(site, places, memo)
+            for link, page, text in contact_pages(site, places.pairs, memo)
         )
     if not matches:
         return _missing(section, site)
     matches.sort(key=lambda m: (m.link.region != "nav", m.how in ("slug", "host")))
     best: tuple[_Match, _Target] | None = None
     for m in matches[:MAX_CANDIDATES]:
-        target = _target(site, m.link, search=section.kind == "search")
+        target = _target(site, m.link, roots, search=section.kind == "search")
         if best is None or _RANK[target.status] < _RANK[best[1].status]:
             best = (m, target)
         if target.status is Status.PASS:
@@ -179,18 +186,53 @@ def _view(link: Link) -> _LinkView:
     return _LinkView(names, host, first, segments)
 
 
+class _Places:
+    """The links sections are looked for in, each with its `_LinkView`, indexed by word.
+
+    A link names a section only if one of its names or URL segments holds a whole key of
+    the section, and so that key's signature word (`Section.signature_words`), or its
+    URL has one of the section's glued slugs or host words. The index gives the links
+    holding any of those; `_match` judges them, in the order of the places, so each
+    section looks at a handful of a portal's links instead of every one.
+    """
+
+    def __init__(self, pairs: list[tuple[Link, Page]]) -> None:
+        self.pairs = pairs
+        self.items = [(link, page, _view(link)) for link, page in pairs]
+        index: dict[str, list[int]] = {}
+        for i, (_, _, view) in enumerate(self.items):
+            keys: set[str] = set()
+            for _, _, key in view.names:
+                keys.update(key.split())
+            for _, words, glued in view.segments:
+                keys.update(words.split())
+                keys.add("\x00glued " + glued)
+            if view.host:
+                keys.add("\x00host " + view.first_host_label)
+            for key in keys:
+                index.setdefault(key, []).append(i)
+        self.index = index
+
+    def candidates(self, section: Section) -> list[int]:
+        """Indexes (in place order) of the links that may name `section`; the rest cannot."""
+        found: set[int] = set()
+        get = self.index.get
+        for word in section.signature_words:
+            found.update(get(word, ()))
+        for glued in section.slug_compacts:
+            found.update(get("\x00glued " + glued, ()))
+        for host in section.host_words:
+            found.update(get("\x00host " + host, ()))
+        return sorted(found)
+
+
 def _match(
-    section: Section, link: Link, page: Page, views: dict[str, _LinkView] | None = None
+    section: Section, link: Link, page: Page, view: _LinkView | None = None
 ) -> _Match | None:
     """How `link` names `section`, if it does (first by its words, then by its URL)."""
     in_menu = link.region == "nav"
-    if views is None:
+    if view is None:
         view = _view(link)
-    else:
-        vkey = f"{link.url}\x00{link.text}\x00{link.title}\x00{link.alt}"
-        view = views.get(vkey)
-        if view is None:
-            view = views[vkey] = _view(link)
     for how, label, key in view.names:
         if any(ex in key for ex in section.exclude_keys):
             continue
@@ -237,13 +279,25 @@ def _sitemap_files(site: PortalArtifacts) -> list[_Match]:
     return out
 
 
-def _same_site(url: str, site: PortalArtifacts) -> bool:
+def _roots(site: PortalArtifacts) -> frozenset[str]:
+    """The portal's own hosts (without ``www.``), as `_same_site` compares them."""
+    return frozenset(
+        (urlsplit(u).hostname or "").removeprefix("www.") for u in (site.url, site.final_url)
+    )
+
+
+def _same_site(url: str, site: PortalArtifacts, roots: frozenset[str] | None = None) -> bool:
     host = (urlsplit(url).hostname or "").removeprefix("www.")
-    roots = {(urlsplit(u).hostname or "").removeprefix("www.") for u in (site.url, site.final_url)}
-    return host in roots
+    return host in (_roots(site) if roots is None else roots)
 
 
-def _target(site: PortalArtifacts, link: Link, *, search: bool = False) -> _Target:
+def _target(
+    site: PortalArtifacts,
+    link: Link,
+    roots: frozenset[str] | None = None,
+    *,
+    search: bool = False,
+) -> _Target:
     """What became of the page a section link points to.
 
     A search page opened without a query legitimately shows almost nothing ("Không có
@@ -265,7 +319,7 @@ def _target(site: PortalArtifacts, link: Link, *, search: bool = False) -> _Targ
         return _Target(Status.UNKNOWN, failure.code, failure.status)
     if link.is_document:
         return _Target(Status.PASS, "document")
-    if not _same_site(url, site):
+    if not _same_site(url, site, roots):
         return _Target(Status.PASS, "external")
     if site.robots is not None and url in site.robots.disallowed:
         return _Target(Status.UNKNOWN, "robots")
@@ -293,12 +347,14 @@ def _judge_page(page: Page) -> _Target:
 def _search(
     section: Section,
     site: PortalArtifacts,
-    places: list[tuple[Link, Page]],
-    views: dict[str, _LinkView] | None = None,
+    places: _Places,
     memo: dict[Any, Any] | None = None,
+    homes: list[Page] | None = None,
+    roots: frozenset[str] | None = None,
 ) -> Finding:
     """A search box on the home page (ND 43 Đ15.1.a), or a menu link to a search page."""
-    forms = [(home, form) for home in home_pages(site) for form in home.forms]
+    homes = home_pages(site, roots) if homes is None else homes
+    forms = [(home, form) for home in homes for form in home.forms]
     for home, form in forms:
         fields = {f.lower() for f in form.fields}
         named = fields & section.field_names
@@ -316,7 +372,7 @@ def _search(
                 (Evidence(home.final_url, f"form action={form.action} fields={what}"),),
                 {"found": True, "match": "form", "action": form.action},
             )
-    link_finding = _link_section(section, site, places, views, memo)
+    link_finding = _link_section(section, site, places, memo, roots)
     if link_finding.status is not Status.FAIL:
         return link_finding
     return _missing(section, site)
