@@ -18,6 +18,7 @@ import codecs
 import re
 import unicodedata
 from collections.abc import Callable, Iterable
+from dataclasses import dataclass
 
 _MARKS = re.compile(r"[\u0300-\u036f]+")  # combining diacritical marks (after NFD)
 _NON_WORD = re.compile(r"[\W_]+")  # anything but letters and digits separates words
@@ -114,22 +115,41 @@ _FAST_ALPHABET = "".join(
 )
 
 
-def _charmap_folder(
-    alphabet: str, per_char: Callable[[str], str] = _fold_char
-) -> tuple[object, bytes, str]:
-    """Encoding map, byte table and decoding table that fold text drawn from `alphabet`.
+@dataclass(frozen=True)
+class _Folder:
+    """Encoding map, byte table and decodings that fold text drawn from an alphabet.
+
+    Images below U+0100 are coded by their own ordinal, so a folded text without any
+    other image (the usual case) decodes as Latin-1, a copy at memory speed; `wide`
+    holds the codes of the other images, whose presence sends decoding through the
+    general charmap decoder.
+    """
+
+    encoding: object
+    table: bytes
+    decoding: str
+    wide: tuple[bytes, ...]
+
+
+def _charmap_folder(alphabet: str, per_char: Callable[[str], str] = _fold_char) -> _Folder:
+    """The `_Folder` that maps each character of `alphabet` to its `per_char` image.
 
     `alphabet` holds at most 256 distinct characters starting with NUL (what
-    `codecs.charmap_build` needs to return its fast `EncodingMap`); `per_char` gives
-    each character's one-character image.
+    `codecs.charmap_build` needs to return its fast `EncodingMap`).
     """
     outs = [per_char(ch) for ch in alphabet]
-    out_alphabet = "".join(sorted(set(outs)))
-    index = {ch: i for i, ch in enumerate(out_alphabet)}
+    images = sorted(set(outs))
+    narrow = {ch: ord(ch) for ch in images if ord(ch) < 256}
+    free = (i for i in range(256) if chr(i) not in narrow)
+    code = {**narrow, **{ch: next(free) for ch in images if ch not in narrow}}
+    decoding = ["\ufffe"] * 256
+    for ch, i in code.items():
+        decoding[i] = ch
     padding = "\ufffe" * (256 - len(alphabet))
     encoding = codecs.charmap_build(alphabet + padding)  # type: ignore[attr-defined]
-    table = bytes(index[o] for o in outs) + bytes(256 - len(alphabet))
-    return encoding, table, out_alphabet
+    table = bytes(code[o] for o in outs) + bytes(256 - len(alphabet))
+    wide = tuple(bytes([i]) for ch, i in code.items() if ch not in narrow)
+    return _Folder(encoding, table, "".join(decoding), wide)
 
 
 def _key_char(ch: str) -> str:
@@ -142,14 +162,16 @@ _FAST_FOLDER = _charmap_folder(_FAST_ALPHABET)
 _KEY_FOLDER = _charmap_folder(_FAST_ALPHABET, _key_char)
 
 
-def _charmap_fold(text: str, folder: tuple[object, bytes, str]) -> str | None:
+def _charmap_fold(text: str, folder: _Folder) -> str | None:
     """`text` mapped per character by a `_charmap_folder`, or None outside its alphabet."""
-    encoding, table, decoding = folder
     try:
-        raw = codecs.charmap_encode(text, "strict", encoding)[0]  # type: ignore[attr-defined]
+        raw = codecs.charmap_encode(text, "strict", folder.encoding)[0]  # type: ignore[attr-defined]
     except UnicodeEncodeError:
         return None
-    return codecs.charmap_decode(raw.translate(table), "strict", decoding)[0]  # type: ignore[attr-defined]
+    folded = raw.translate(folder.table)
+    if any(code in folded for code in folder.wide):
+        return codecs.charmap_decode(folded, "strict", folder.decoding)[0]  # type: ignore[attr-defined]
+    return folded.decode("latin-1")
 
 
 def fold_aligned(text: str) -> str:
@@ -160,12 +182,10 @@ def fold_aligned(text: str) -> str:
     own `fold` when that is one character, its lower case otherwise, a space when it is
     whitespace.
     """
-    encoding, table, decoding = _FAST_FOLDER
-    try:
-        raw = codecs.charmap_encode(text, "strict", encoding)[0]  # type: ignore[attr-defined]
-    except UnicodeEncodeError:
+    folded = _charmap_fold(text, _FAST_FOLDER)
+    if folded is None:
         return text.translate({ord(ch): _fold_char(ch) for ch in set(text)})
-    return codecs.charmap_decode(raw.translate(table), "strict", decoding)[0]  # type: ignore[attr-defined]
+    return folded
 
 
 def match_key(s: str) -> str:
