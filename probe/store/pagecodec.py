@@ -45,6 +45,7 @@ BROTLI_QUALITY = 1
 _HEAD = struct.Struct("<I")  # byte length of the JSON part
 _PROBE = 32  # characters of a slice's start looked up in `text` (see `slices_of`)
 _SHORT_PROBE = 8
+_SLICE_MIN = 4096  # shorter texts are stored as they are
 _MAX_MISSES = 8
 _LINK_FIELDS = tuple(f.name for f in fields(Link))
 _LINK_ROW = attrgetter(*_LINK_FIELDS)
@@ -73,8 +74,8 @@ def encode_page(page: Page) -> bytes:
         page.charset,
         page.size,
         page.title,
-        slices_of(text, page.main_text),
-        slices_of(text, page.footer_text),
+        _compact(text, page.main_text),
+        _compact(text, page.footer_text),
         [_LINK_ROW(x) for x in page.links],
         [[f.action, f.method, f.fields, f.has_file_input, f.text] for f in page.forms],
         page.emails,
@@ -122,8 +123,8 @@ def decode_page(data: bytes, *, base: str, **fetch_fields: Any) -> Page | None:
             size=size,
             title=title,
             text=text,
-            main_text=join_slices(text, main),
-            footer_text=join_slices(text, footer),
+            main_text=main if isinstance(main, str) else join_slices(text, main),
+            footer_text=footer if isinstance(footer, str) else join_slices(text, footer),
             links=_links(links),
             forms=tuple(Form(a, m, tuple(f), bool(h), t) for a, m, f, h, t in forms),
             emails=tuple(emails),
@@ -134,6 +135,13 @@ def decode_page(data: bytes, *, base: str, **fetch_fields: Any) -> Page | None:
         )
     except _DAMAGED:
         return None
+
+
+def _compact(whole: str, part: str) -> str | list[list[int] | str]:
+    """`part` itself when short (searching `whole` for it would cost more than storing
+    it: a 900-character footer sits at the end of a 48,000-character text), else its
+    slices of `whole`."""
+    return part if len(part) < _SLICE_MIN else slices_of(whole, part)
 
 
 def slices_of(whole: str, part: str) -> list[list[int] | str]:

@@ -4,11 +4,13 @@ entry that does not fit (other extractor, other base URL, damaged) is refused, n
 from __future__ import annotations
 
 import json
+import struct
 import zlib
 from dataclasses import fields, replace
 from datetime import UTC, date, datetime
 
 import brotli
+import orjson
 import pytest
 from hypothesis import given
 from hypothesis import strategies as st
@@ -141,6 +143,23 @@ def test_odd_pages_round_trip() -> None:
     assert decode_page(encode_page(page), base=URL, **_fetch_fields()) == page
     empty = replace(page, text="", main_text="", footer_text="", links=(), dates=(), meta=())
     assert decode_page(encode_page(empty), base=URL, **_fetch_fields()) == empty
+
+
+def test_long_texts_round_trip_as_slices_of_the_text() -> None:
+    words = [f"từ{i}" for i in range(3000)]
+    page = replace(
+        _page(),
+        text=" ".join(words),
+        main_text=" ".join(words[200:2500] + words[2600:2900]),
+        footer_text=" ".join(words[2900:]),
+    )
+    data = encode_page(page)
+    raw = brotli.decompress(data)
+    (size,) = struct.unpack_from("<I", raw)
+    main, footer = orjson.loads(raw[4 : 4 + size])[7:9]
+    assert len(main) == 2 and all(isinstance(s, list) for s in main)
+    assert isinstance(footer, str)  # short: stored as it is
+    assert decode_page(data, base=URL, **_fetch_fields()) == page
 
 
 _TEXTS = st.text(alphabet="ab đ😀\n", max_size=60)
