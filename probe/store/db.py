@@ -26,6 +26,7 @@ from sqlalchemy.engine import URL, make_url
 
 from probe.errors import DatabaseError
 from probe.store.repo import WRITE_OPTION, Store
+from probe.store.rows import json_text, json_value
 
 SUPPORTED_BACKENDS = frozenset({"sqlite", "postgresql"})
 MIGRATIONS_DIR = Path(__file__).resolve().parent / "migrations"
@@ -91,14 +92,25 @@ def build_engine(url: URL) -> Engine:
     connect_args: dict[str, Any] = {}
     if url.get_backend_name() == "postgresql" and "connect_timeout" not in url.query:
         connect_args["connect_timeout"] = PG_CONNECT_TIMEOUT_S
-    return create_engine(url, connect_args=connect_args, pool_pre_ping=True)
+    return create_engine(
+        url,
+        connect_args=connect_args,
+        pool_pre_ping=True,
+        json_serializer=json_text,
+        json_deserializer=json_value,
+    )
 
 
 def _sqlite_engine(url: URL) -> Engine:
     database = url.database or ""
     if database and database != ":memory:" and not database.startswith("file:"):
         Path(database).expanduser().parent.mkdir(parents=True, exist_ok=True)
-    engine = create_engine(url, connect_args={"timeout": SQLITE_BUSY_TIMEOUT_MS / 1000})
+    engine = create_engine(
+        url,
+        connect_args={"timeout": SQLITE_BUSY_TIMEOUT_MS / 1000},
+        json_serializer=json_text,
+        json_deserializer=json_value,
+    )
 
     @event.listens_for(engine, "connect")
     def _on_connect(dbapi_connection: Any, _record: Any) -> None:

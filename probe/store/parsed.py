@@ -6,43 +6,82 @@ URL served it, a parse is per body *and* URL (relative links resolve against the
 
 from __future__ import annotations
 
-from collections.abc import Iterable, Mapping
+from collections.abc import Iterable, Sequence
 from datetime import datetime
+from typing import Any
 
-from sqlalchemy import delete, select, update
-from sqlalchemy.orm import Session
+from sqlalchemy import Connection, delete, select, update
 
+from probe.artifacts import Page
 from probe.store.blobs import CHUNK
 from probe.store.models import ParsedPage
-from probe.store.rows import upsert
+from probe.store.pagecodec import encode_page, parsed_key
+from probe.store.rows import Executor, upsert
+
+_PARSED = ParsedPage.__table__
 
 
-def load_parsed(s: Session, keys: Iterable[str]) -> dict[str, bytes]:
+def load_parsed(s: Executor, keys: Iterable[str]) -> dict[str, bytes]:
     """`{key: encoded parse}` for the keys that are cached."""
     wanted = sorted(set(keys))
     out: dict[str, bytes] = {}
     for i in range(0, len(wanted), CHUNK):
         rows = s.execute(
-            select(ParsedPage.key, ParsedPage.data).where(ParsedPage.key.in_(wanted[i : i + CHUNK]))
+            select(_PARSED.c.key, _PARSED.c.data).where(_PARSED.c.key.in_(wanted[i : i + CHUNK]))
         )
-        out.update((r.key, bytes(r.data)) for r in rows)
+        out.update((key, bytes(data)) for key, data in rows)
     return out
 
 
+def touch_parsed(conn: Connection, keys: Sequence[str], now: datetime) -> set[str]:
+    """Mark the cached parses among `keys` as used; return the keys that are cached.
+
+    One UPDATE ... RETURNING per 500 keys where the backend has it, else SELECT + UPDATE.
+    """
+    found: set[str] = set()
+    for i in range(0, len(keys), CHUNK):
+        part = keys[i : i + CHUNK]
+        touch = update(_PARSED).where(_PARSED.c.key.in_(part)).values(last_seen_at=now)
+        if conn.dialect.update_returning:
+            found.update(conn.execute(touch.returning(_PARSED.c.key)).scalars())
+        else:
+            there = set(
+                conn.execute(select(_PARSED.c.key).where(_PARSED.c.key.in_(part))).scalars()
+            )
+            if there:
+                conn.execute(touch)
+            found.update(there)
+    return found
+
+
 def store_parsed(
-    s: Session, fresh: Mapping[str, bytes], used: Iterable[str], now: datetime
+    conn: Connection, pages: Sequence[Page], used: Iterable[str], now: datetime
 ) -> None:
-    """Insert `fresh` parses (a key already there is left alone), touch the `used` ones."""
-    for key, data in fresh.items():
-        stmt = upsert(s, ParsedPage).values(key=key, data=data, created_at=now, last_seen_at=now)
-        s.execute(stmt.on_conflict_do_update(index_elements=["key"], set_={"last_seen_at": now}))
-    touch = sorted(set(used) - set(fresh))
-    for i in range(0, len(touch), CHUNK):
-        part = touch[i : i + CHUNK]
-        s.execute(update(ParsedPage).where(ParsedPage.key.in_(part)).values(last_seen_at=now))
+    """Cache the parse of every page not cached yet; touch those cached and the `used` ones.
+
+    Which pages are cached already is asked in one statement before encoding, so a page
+    whose parse is there (a 304 served from it, or a 200 with an unchanged body) costs no
+    encoding: encoding is most of the cache's cost (0.27 ms a fleet page).
+    """
+    by_key: dict[str, Page] = {}
+    for page in pages:
+        if page.content_hash:
+            by_key.setdefault(parsed_key(page.url, page.content_hash), page)
+    wanted = sorted(set(by_key) | set(used))
+    if not wanted:
+        return
+    cached = touch_parsed(conn, wanted, now)
+    fresh: list[dict[str, Any]] = [
+        {"key": key, "data": encode_page(page), "created_at": now, "last_seen_at": now}
+        for key, page in by_key.items()
+        if key not in cached
+    ]
+    if fresh:
+        # Another writer (PostgreSQL) may have cached the same parse meanwhile: theirs stays.
+        conn.execute(upsert(conn, ParsedPage).on_conflict_do_nothing(index_elements=["key"]), fresh)
 
 
-def prune_parsed(s: Session, cutoff: datetime) -> int:
+def prune_parsed(s: Executor, cutoff: datetime) -> int:
     """Delete parses not used since `cutoff` (they are rebuilt from a body if needed)."""
-    done = s.execute(delete(ParsedPage).where(ParsedPage.last_seen_at < cutoff))
+    done = s.execute(delete(_PARSED).where(_PARSED.c.last_seen_at < cutoff))
     return int(done.rowcount or 0)
