@@ -27,7 +27,7 @@ from checks.common import (
     compile_patterns,
     excerpt,
     finditer_at,
-    folded_text,
+    fold_aligned,
     not_checked,
     prefix_starts,
     searched_evidence,
@@ -83,14 +83,31 @@ class _Tally:
 
     def __init__(self) -> None:
         self.services: dict[str, tuple[int, str, Evidence]] = {}
-        self.full: list[Evidence] = []
-        self.partial: list[Evidence] = []
+        # 2022 statements as (url, page text, start, end): a page may say "toàn trình" a
+        # hundred times, and only the count and the first two excerpts are reported.
+        self.full: list[tuple[str, str, int, int]] = []
+        self.partial: list[tuple[str, str, int, int]] = []
 
     def add(self, level: int, how: str, ev: Evidence, service: str = "") -> None:
         key = service or f"{ev.url} {ev.text}"
         known = self.services.get(key)
         if known is None or level > known[0]:
             self.services[key] = (level, how, ev)
+
+    def add_mention(
+        self, level: int, url: str, text: str, span: tuple[int, int], service: str
+    ) -> None:
+        """`add` of a level printed at `span` of `text`, its excerpt cut only if it counts."""
+        if service and (known := self.services.get(service)) is not None and level <= known[0]:
+            return
+        self.add(level, "mention", Evidence(url, excerpt(text, *span)), service)
+
+    def statements(self) -> tuple[Evidence, ...]:
+        """The first two 2022 statements (full ones if any) as evidence."""
+        return tuple(
+            Evidence(url, excerpt(text, start, end))
+            for url, text, start, end in (self.full or self.partial)[:2]
+        )
 
     @property
     def counts(self) -> dict[int, int]:
@@ -110,26 +127,31 @@ class _Tally:
 
 def _mentions(page: Page, ctx: CheckContext, tally: _Tally) -> None:
     text = page.text
-    folded = folded_text(ctx.memo, text)
+    # Not kept in the run memo: no other check reads a whole page folded, and 25 pages'
+    # copies would only hold memory until the portal is done.
+    folded = fold_aligned(text)
     url = page.final_url or page.url
+    memo = ctx.memo
     # Each pattern is only tried where the folded page holds its opening letters
     # (`prefix_starts`): the same matches as a whole-page search, at a fraction of the cost.
     for pattern in compile_patterns(_opt(ctx, "level_2011_patterns")):
-        starts = prefix_starts(ctx.memo, pattern, folded)
+        starts = prefix_starts(memo, pattern, folded)
         for source in (text, folded):
             for m in finditer_at(pattern, source, starts):
-                around = folded[max(0, m.start() - CONTEXT_RADIUS) : m.end() + CONTEXT_RADIUS]
+                start, end = m.span()
+                around = folded[max(0, start - CONTEXT_RADIUS) : end + CONTEXT_RADIUS]
                 if _CONTEXT.search(around):
-                    ev = Evidence(url, excerpt(text, *m.span()))
-                    tally.add(int(m.group(1)), "mention", ev, _service_name(folded, m.start()))
+                    service = _service_name(folded, start)
+                    tally.add_mention(int(m.group(1)), url, text, (start, end), service)
+    full = tally.full
     for pattern in compile_patterns(_opt(ctx, "level_2022_full_patterns")):
-        for m in finditer_at(pattern, folded, prefix_starts(ctx.memo, pattern, folded)):
-            tally.full.append(Evidence(url, excerpt(text, *m.span())))
+        for m in finditer_at(pattern, folded, prefix_starts(memo, pattern, folded)):
+            full.append((url, text, m.start(), m.end()))
     for pattern in compile_patterns(_opt(ctx, "level_2022_partial_patterns")):
-        for m in finditer_at(pattern, folded, prefix_starts(ctx.memo, pattern, folded)):
+        for m in finditer_at(pattern, folded, prefix_starts(memo, pattern, folded)):
             # "một phần" is everyday Vietnamese: only "trực tuyến một phần", "Mức độ: Một phần".
             if _PARTIAL_CONTEXT.search(folded[max(0, m.start() - 30) : m.start()]):
-                tally.partial.append(Evidence(url, excerpt(text, *m.span())))
+                tally.partial.append((url, text, m.start(), m.end()))
 
 
 def _service_name(folded: str, at: int) -> str:
@@ -247,7 +269,7 @@ def services_level(site: PortalArtifacts, ctx: CheckContext) -> list[Finding]:
         "service_portals": sorted(hosts),
         "scheme": str(_opt(ctx, "scheme")),
     }
-    evidence = tally.evidence() + tuple((tally.full or tally.partial)[:2])
+    evidence = tally.evidence() + tally.statements()
     if not evidence:
         evidence = searched_evidence(
             site, f"(không thấy dịch vụ / no service on {len(site.pages)} pages)"
