@@ -50,15 +50,16 @@ def _section_pages(site: PortalArtifacts, ctx: CheckContext) -> list[Page]:
     # it; labels repeat across pages (menus), so each distinct one is tested once.
     wanted_keys = [re.escape(k) for k in keys if k != " "]
     any_key = re.compile("|".join(wanted_keys)) if wanted_keys else None
-    label_hits: dict[str, bool] = {}
+    # Keyed by the names themselves: building each link's `label` costs more than the test.
+    label_hits: dict[tuple[str, str, str], bool] = {}
     targets: set[str] = set()
     for page in site.pages:
         for link in page.links:
-            label = link.label
-            hit = label_hits.get(label)
+            names = (link.text, link.title, link.alt)
+            hit = label_hits.get(names)
             if hit is None:
-                hit = label_hits[label] = (
-                    any_key is not None and any_key.search(match_key(label)) is not None
+                hit = label_hits[names] = (
+                    any_key is not None and any_key.search(match_key(link.label)) is not None
                 )
             if hit:
                 targets.add(link.url)
