@@ -169,7 +169,8 @@ def _charmap_fold(text: str, folder: _Folder) -> str | None:
     except UnicodeEncodeError:
         return None
     folded = raw.translate(folder.table)
-    if any(code in folded for code in folder.wide):
+    # Asking for the wide codes costs more than the general decoder on short texts.
+    if len(folded) < LONG_TEXT or any(code in folded for code in folder.wide):
         return codecs.charmap_decode(folded, "strict", folder.decoding)[0]  # type: ignore[attr-defined]
     return folded.decode("latin-1")
 

@@ -234,3 +234,12 @@ def test_fold_and_match_key_any_text_match_definition(text: str) -> None:
 
     assert fold(text) == (_fold_definition(text) if text else "")
     assert match_key(text) == _match_key_reference(text)
+
+
+@pytest.mark.parametrize("extra", ["", "–", "…", "“x”", "\u00a0©", "•"])
+def test_fold_aligned_long_texts_decode_alike(extra: str) -> None:
+    """Long folded texts decode as Latin-1 unless a wide image (–, …, “”) is present."""
+    text = ("Mức độ 3 – Thủ tục HÀNH CHÍNH " * 20)[:-30] + extra + " Đà Nẵng " * 5
+    assert len(text) > 256
+    assert fold_aligned(text) == _fold_aligned_reference(text)
+    assert fold(text) == " ".join(_fold_aligned_reference(text).split())
