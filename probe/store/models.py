@@ -207,6 +207,9 @@ class PageRecord(Base):
     elapsed_ms: Mapped[float] = mapped_column(Float, default=0.0)
     fetched_at: Mapped[datetime | None] = mapped_column(UtcDateTime)
     content_hash: Mapped[str] = mapped_column(String(64), default="")
+    # The key its parse is cached under (`probe.store.pagecodec.parsed_key`), so the next
+    # night joins page to parse in one query; "" for failures and rows from before 0003.
+    parse_key: Mapped[str] = mapped_column(String(64), default="", server_default="")
     size: Mapped[int] = mapped_column(Integer, default=0)
     etag: Mapped[str] = mapped_column(String(300), default="")
     last_modified: Mapped[str] = mapped_column(String(100), default="")

@@ -15,7 +15,7 @@ from sqlalchemy import Connection, delete, select, update
 from probe.artifacts import Page
 from probe.store.blobs import CHUNK
 from probe.store.models import ParsedPage
-from probe.store.pagecodec import encode_page, parsed_key
+from probe.store.pagecodec import encode_page
 from probe.store.rows import Executor, upsert
 
 _PARSED = ParsedPage.__table__
@@ -55,18 +55,24 @@ def touch_parsed(conn: Connection, keys: Sequence[str], now: datetime) -> set[st
 
 
 def store_parsed(
-    conn: Connection, pages: Sequence[Page], used: Iterable[str], now: datetime
+    conn: Connection,
+    pages: Sequence[Page],
+    keys: Sequence[str],
+    used: Iterable[str],
+    now: datetime,
 ) -> None:
     """Cache the parse of every page not cached yet; touch those cached and the `used` ones.
+
+    `keys[i]` is `pages[i]`'s parse key ("" for a page with no body hash).
 
     Which pages are cached already is asked in one statement before encoding, so a page
     whose parse is there (a 304 served from it, or a 200 with an unchanged body) costs no
     encoding: encoding is most of the cache's cost (0.27 ms a fleet page).
     """
     by_key: dict[str, Page] = {}
-    for page in pages:
-        if page.content_hash:
-            by_key.setdefault(parsed_key(page.url, page.content_hash), page)
+    for page, key in zip(pages, keys, strict=True):
+        if key:
+            by_key.setdefault(key, page)
     wanted = sorted(set(by_key) | set(used))
     if not wanted:
         return

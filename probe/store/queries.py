@@ -8,6 +8,7 @@ from __future__ import annotations
 
 from collections import defaultdict
 from collections.abc import Callable
+from typing import Any
 
 from sqlalchemy import func, select
 from sqlalchemy.orm import Session
@@ -15,9 +16,21 @@ from sqlalchemy.orm import Session
 from checks.base import Evidence, Finding, Status
 from probe.artifacts import Reason
 from probe.store.blobs import CHUNK, decompress_body
-from probe.store.models import Blob, FindingRecord, PageRecord, Portal, PortalResult, Run
+from probe.store.models import (
+    Blob,
+    FindingRecord,
+    PageRecord,
+    ParsedPage,
+    Portal,
+    PortalResult,
+    Run,
+)
 from probe.store.parsed import load_parsed
 from probe.store.records import RunInfo, ScorePoint, StoredPage, StoredResult
+from probe.store.rows import Executor
+
+_BLOB, _PAGE, _PARSED = Blob.__table__, PageRecord.__table__, ParsedPage.__table__
+_PORTAL, _RESULT = Portal.__table__, PortalResult.__table__
 
 
 def latest_run_id(s: Session, trigger: str | None) -> int | None:
@@ -160,80 +173,88 @@ def score_history(s: Session, portal_url: str, limit: int) -> list[ScorePoint]:
     return [ScorePoint(r.id, r.started_at, r.outcome, r.score) for r in rows]
 
 
-def latest_checked_result(s: Session, portal_url: str) -> int | None:
-    """Id of the portal's latest `checked` result: what a conditional re-crawl builds on."""
-    return s.execute(
-        select(func.max(PortalResult.id))
-        .join(Portal, Portal.id == PortalResult.portal_id)
-        .where(Portal.url == portal_url, PortalResult.outcome == "checked")
-    ).scalar()
+def _latest_checked(portal_url: str) -> Any:
+    """The id of the portal's latest `checked` result (what a conditional re-crawl builds
+    on) as a scalar subquery, so a read needs one statement."""
+    return (
+        select(func.max(_RESULT.c.id))
+        .select_from(_RESULT.join(_PORTAL, _PORTAL.c.id == _RESULT.c.portal_id))
+        .where(_PORTAL.c.url == portal_url, _RESULT.c.outcome == "checked")
+        .scalar_subquery()
+    )
 
 
-def validators(s: Session, portal_url: str) -> dict[str, tuple[str, str, str]]:
+def _kept_pages(portal_url: str) -> tuple[Any, ...]:
+    """Where-clauses: the latest checked result's pages with validators and a kept body."""
+    return (
+        _PAGE.c.result_id == _latest_checked(portal_url),
+        _PAGE.c.error_code == "",
+        (_PAGE.c.etag != "") | (_PAGE.c.last_modified != ""),
+        _BLOB.c.data.is_not(None),
+    )
+
+
+def validators(s: Executor, portal_url: str) -> dict[str, tuple[str, str, str]]:
     """Validators of the latest `checked` result's pages whose bodies are still kept."""
-    latest = latest_checked_result(s, portal_url)
-    if latest is None:
-        return {}
     rows = s.execute(
-        select(PageRecord.url, PageRecord.etag, PageRecord.last_modified, PageRecord.content_hash)
-        .join(Blob, Blob.sha256 == PageRecord.content_hash)
-        .where(
-            PageRecord.result_id == latest,
-            PageRecord.error_code == "",
-            (PageRecord.etag != "") | (PageRecord.last_modified != ""),
-            Blob.data.is_not(None),
-        )
+        select(_PAGE.c.url, _PAGE.c.etag, _PAGE.c.last_modified, _PAGE.c.content_hash)
+        .select_from(_PAGE.join(_BLOB, _BLOB.c.sha256 == _PAGE.c.content_hash))
+        .where(*_kept_pages(portal_url))
     ).all()
-    return {r.url: (r.etag, r.last_modified, r.content_hash) for r in rows}
+    return {url: (etag, modified, digest) for url, etag, modified, digest in rows}
 
 
 def validators_with_parses(
-    s: Session, portal_url: str, parsed_key: Callable[[str, str], str]
+    s: Executor, portal_url: str, parsed_key: Callable[[str, str], str]
 ) -> dict[str, tuple[str, str, str, str, bytes, bytes]]:
     """`{url: (etag, last_modified, content_hash, content_type, body, parse)}`.
 
-    A page with a cached parse gets no body (b""): decompressing bodies that a 304 and
-    the parse make unnecessary was a tenth of a second night. Pages without a parse
-    get their body, read in one more statement.
+    One statement: the latest checked result's pages joined to their bodies' rows (only
+    to know they are kept; nothing is read from them) and, through `page.parse_key`, to
+    their cached parses. A page with a parse gets no body (b""): decompressing bodies
+    that a 304 and the parse make unnecessary was a tenth of a second night. A page whose
+    recorded key is not tonight's (written before migration 0003, or by another codec or
+    extractor) is looked up by tonight's key; pages still without a parse get their body.
+    Both are one more statement each, on the rare nights they are needed.
     """
-    latest = latest_checked_result(s, portal_url)
-    if latest is None:
-        return {}
     rows = s.execute(
         select(
-            PageRecord.url,
-            PageRecord.etag,
-            PageRecord.last_modified,
-            PageRecord.content_hash,
-            PageRecord.content_type,
+            _PAGE.c.url,
+            _PAGE.c.etag,
+            _PAGE.c.last_modified,
+            _PAGE.c.content_hash,
+            _PAGE.c.content_type,
+            _PAGE.c.parse_key,
+            _PARSED.c.data,
         )
-        .join(Blob, Blob.sha256 == PageRecord.content_hash)
-        .where(
-            PageRecord.result_id == latest,
-            PageRecord.error_code == "",
-            (PageRecord.etag != "") | (PageRecord.last_modified != ""),
-            Blob.data.is_not(None),
+        .select_from(
+            _PAGE.join(_BLOB, _BLOB.c.sha256 == _PAGE.c.content_hash).outerjoin(
+                _PARSED, _PARSED.c.key == _PAGE.c.parse_key
+            )
         )
+        .where(*_kept_pages(portal_url))
     ).all()
-    keys = {r.url: parsed_key(r.url, r.content_hash) for r in rows}
-    parses = load_parsed(s, keys.values())
-    missing = sorted({r.content_hash for r in rows if keys[r.url] not in parses})
+    parses: dict[str, bytes] = {}
+    stale: dict[str, str] = {}
+    for url, _etag, _modified, digest, _ctype, recorded, data in rows:
+        key = parsed_key(url, digest)
+        if data is not None and recorded == key:
+            parses[url] = bytes(data)
+        else:
+            stale[url] = key
+    if stale:
+        found = load_parsed(s, stale.values())
+        parses.update((url, found[key]) for url, key in stale.items() if key in found)
+    missing = sorted({r.content_hash for r in rows if r.url not in parses})
     bodies: dict[str, bytes] = {}
     for i in range(0, len(missing), CHUNK):
         part = missing[i : i + CHUNK]
         for sha, encoding, data in s.execute(
-            select(Blob.sha256, Blob.encoding, Blob.data).where(Blob.sha256.in_(part))
+            select(_BLOB.c.sha256, _BLOB.c.encoding, _BLOB.c.data).where(_BLOB.c.sha256.in_(part))
         ):
             if data is not None:
                 bodies[sha] = decompress_body(encoding, data)
     return {
-        r.url: (
-            r.etag,
-            r.last_modified,
-            r.content_hash,
-            r.content_type,
-            bodies.get(r.content_hash, b""),
-            parses.get(keys[r.url], b""),
-        )
-        for r in rows
+        url: (etag, modified, digest, ctype, bodies.get(digest, b""), parses.get(url, b""))
+        for url, etag, modified, digest, ctype, _recorded, _data in rows
     }

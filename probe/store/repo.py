@@ -272,7 +272,8 @@ class Store:
                 )
             )
             result_id = int(added.inserted_primary_key[0])
-            pages = page_rows(result_id, site)
+            keys = [parsed_key(p.url, p.content_hash) if p.content_hash else "" for p in site.pages]
+            pages = page_rows(result_id, site, keys)
             if pages:
                 conn.execute(insert(_PAGE), pages)
             rows = finding_rows(run_id, result_id, agency_id, findings)
@@ -281,7 +282,7 @@ class Store:
             hashes = {p.content_hash for p in site.pages if p.content_hash}
             store_bodies(conn, site.bodies, hashes, now)
             if cached_parses is not None:
-                store_parsed(conn, site.pages, cached_parses, now)
+                store_parsed(conn, site.pages, keys, cached_parses, now)
             return result_id
 
     def save_agency_findings(self, run_id: int, agency_id: str, findings: Sequence[Finding]) -> int:
@@ -300,8 +301,8 @@ class Store:
         Taken from the portal's latest `checked` result, and only for pages whose body is
         still stored: a 304 for a page whose body was pruned would leave nothing to check.
         """
-        with self.session() as s:
-            return queries.validators(s, portal_url)
+        with self.engine.connect() as conn:
+            return queries.validators(conn, portal_url)
 
     def validators_with_parses(
         self, portal_url: str
@@ -311,8 +312,8 @@ class Store:
         The pages of `validators_for`, each with its cached parse (`probe.store.pagecodec`)
         or, when it has none, its body; one of the two is always there.
         """
-        with self.session() as s:
-            rows = queries.validators_with_parses(s, portal_url, parsed_key)
+        with self.engine.connect() as conn:
+            rows = queries.validators_with_parses(conn, portal_url, parsed_key)
         return {
             url: (etag, last_modified, content_type, body, digest, parse)
             for url, (etag, last_modified, digest, content_type, body, parse) in rows.items()

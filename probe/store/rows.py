@@ -84,8 +84,11 @@ def upsert(target: Executor, model: type) -> Any:
     raise NotImplementedError(f"probe supports SQLite and PostgreSQL, not {name}")
 
 
-def page_rows(result_id: int, site: PortalArtifacts) -> list[dict[str, Any]]:
-    """A row per fetched page (crawl order), then one per failure."""
+def page_rows(
+    result_id: int, site: PortalArtifacts, parse_keys: Sequence[str]
+) -> list[dict[str, Any]]:
+    """A row per fetched page (crawl order), then one per failure; `parse_keys[i]` is the
+    parse-cache key of `site.pages[i]`."""
     rows: list[dict[str, Any]] = [
         {
             "result_id": result_id,
@@ -97,6 +100,7 @@ def page_rows(result_id: int, site: PortalArtifacts) -> list[dict[str, Any]]:
             "elapsed_ms": p.elapsed_ms,
             "fetched_at": p.fetched_at,
             "content_hash": clip(p.content_hash, 64),
+            "parse_key": key,
             "size": p.size,
             "etag": clip(p.etag, 300),
             "last_modified": clip(p.last_modified, 100),
@@ -104,7 +108,7 @@ def page_rows(result_id: int, site: PortalArtifacts) -> list[dict[str, Any]]:
             "error_code": "",
             "error_message": "",
         }
-        for p in site.pages
+        for p, key in zip(site.pages, parse_keys, strict=True)
     ]
     rows.extend(
         {
@@ -117,6 +121,7 @@ def page_rows(result_id: int, site: PortalArtifacts) -> list[dict[str, Any]]:
             "elapsed_ms": 0.0,
             "fetched_at": None,
             "content_hash": "",
+            "parse_key": "",
             "size": 0,
             "etag": "",
             "last_modified": "",
