@@ -2,30 +2,49 @@
 
 The guard must run where the socket is opened, not where the URL is read: a name can
 resolve differently the second time (DNS rebinding) and every redirect names a new
-host. `GuardedBackend` wraps httpcore's network backend, so each new connection
-resolves its name once, checks every address and connects to the checked address,
-while the Host header and the TLS server name keep the real host name (httpcore passes
-the origin host to `start_tls`).
+host. Whatever engine sends the requests, each new connection resolves its name once,
+checks every address and connects to the checked address, while the Host header and the
+TLS server name keep the real host name.
 
-Why the backend is set on the transport's pool rather than in a hand-written transport:
-`httpx.AsyncHTTPTransport` also converts requests/responses and maps httpcore errors to
-httpx errors; re-implementing that is more code and more risk than replacing one
-attribute, which `guarded_transport` verifies (it fails loudly if httpx changes shape).
+Two engines sit behind the same httpx `AsyncClient` API (`build_client(engine=...)`):
+
+- "aiohttp" (the default): httpx requests are sent by one aiohttp session
+  (`pools.AiohttpTransport`). On the fleet it costs a third of httpcore's CPU per page
+  (`bench/micro_fetch.py`). The guard is `GuardedResolver`, called for every new
+  connection (no DNS cache), with `GuardedConnector` routing IP literals through it too.
+- "httpx": httpx's own transport; `GuardedBackend` wraps httpcore's network backend.
+  The backend is set on the transport's pool rather than in a hand-written transport:
+  `httpx.AsyncHTTPTransport` also converts requests/responses and maps httpcore errors
+  to httpx errors; `guarded_transport` verifies the attribute (it fails loudly if httpx
+  changes shape). Kept as the measured alternative and a fallback.
 """
 
 from __future__ import annotations
 
+import asyncio
+import inspect
+import socket
 import ssl
 import typing
 
+import aiohttp
 import anyio
 import certifi
 import httpcore
 import httpx
+from aiohttp.abc import AbstractResolver, ResolveResult
 
 from probe.net.guard import AddressPolicy, resolve_checked
-from probe.net.pools import OriginRouter
+from probe.net.pools import AiohttpTransport, OriginRouter, ResolveTimeout, TlsResponse
 from probe.settings import ConnectTo, Settings
+
+
+def connect_target(rules: tuple[ConnectTo, ...], host: str, port: int) -> tuple[str, int]:
+    """Where a request for host:port really goes (curl `--connect-to`: first match wins)."""
+    for rule in rules:
+        if rule.matches(host, port):
+            return rule.addr or host, rule.addr_port or port
+    return host, port
 
 
 class GuardedBackend(httpcore.AsyncNetworkBackend):
@@ -43,10 +62,7 @@ class GuardedBackend(httpcore.AsyncNetworkBackend):
 
     def target(self, host: str, port: int) -> tuple[str, int]:
         """Where a request for host:port really goes (curl `--connect-to` semantics)."""
-        for rule in self.connect_to:
-            if rule.matches(host, port):
-                return rule.addr or host, rule.addr_port or port
-        return host, port
+        return connect_target(self.connect_to, host, port)
 
     async def connect_tcp(
         self,
@@ -111,27 +127,193 @@ def guarded_transport(
     return transport
 
 
-def build_client(settings: Settings) -> httpx.AsyncClient:
+class GuardedResolver(AbstractResolver):
+    """aiohttp's resolver hook with `--connect-to` and the address guard.
+
+    Called once per new connection (the connector is built with `use_dns_cache=False`,
+    and `GuardedConnector` routes IP literals here too): it applies the `--connect-to`
+    rules (host and port), resolves once, refuses if any address is refused and returns
+    only the checked address, so the socket layer connects to exactly that literal. The
+    TLS server name and the Host header come from the URL, i.e. the real host.
+    """
+
+    def __init__(
+        self, policy: AddressPolicy, connect_to: tuple[ConnectTo, ...], timeout: float | None
+    ) -> None:
+        self.policy = policy
+        self.connect_to = connect_to
+        self.timeout = timeout
+
+    async def resolve(
+        self, host: str, port: int = 0, family: socket.AddressFamily = socket.AF_UNSPEC
+    ) -> list[ResolveResult]:
+        addr, addr_port = connect_target(self.connect_to, host, port)
+        try:
+            async with asyncio.timeout(self.timeout):
+                ip = await resolve_checked(self.policy, addr, addr_port)
+        except TimeoutError:
+            raise ResolveTimeout(f"name resolution timed out for {addr!r}") from None
+        return [
+            {
+                "hostname": host,
+                "host": str(ip),
+                "port": addr_port,
+                "family": socket.AF_INET6 if ip.version == 6 else socket.AF_INET,
+                "proto": 0,
+                "flags": socket.AI_NUMERICHOST,
+            }
+        ]
+
+    async def close(self) -> None:
+        """Nothing to release: resolution runs in `guard.resolve`."""
+
+
+class GuardedConnector(aiohttp.TCPConnector):
+    """A `TCPConnector` that sends IP literals through the resolver as well.
+
+    aiohttp answers IP-literal hosts itself, without asking the resolver, so a
+    `--connect-to` rule for a literal host would be ignored and the connect-time check
+    skipped. `_resolve_host` is private aiohttp API (stable from 3.10 to 3.14);
+    `aiohttp_session` checks that it is still there and fails loudly if not.
+    """
+
+    _resolver: GuardedResolver
+
+    async def _resolve_host(
+        self, host: str, port: int, traces: typing.Any = None
+    ) -> list[ResolveResult]:
+        return await self._resolver.resolve(host, port)
+
+
+def _check_aiohttp_layout() -> None:
+    """The private seams `aiohttp_session` relies on, checked before a run starts."""
+    resolve_host = getattr(aiohttp.TCPConnector, "_resolve_host", None)
+    parameters = list(inspect.signature(resolve_host).parameters) if resolve_host else []
+    if parameters[:3] != ["self", "host", "port"]:
+        raise RuntimeError("aiohttp connector layout changed: cannot install the address guard")
+
+
+def aiohttp_session(
+    settings: Settings, context: ssl.SSLContext, *, limit: int, keepalive: float
+) -> aiohttp.ClientSession:
+    """The aiohttp session under the run's client: guarded, no cookies, nothing automatic.
+
+    No DNS cache (every connection is resolved and checked), no environment (proxies,
+    netrc), no cookie jar (httpx keeps the client's cookies), no decompression (fetch
+    decodes under its caps), no redirects (fetch follows them hop by hop) and no silent
+    re-send of a request whose connection dropped: retries are fetch's, counted.
+    `limit` bounds the run's open connections; per-host politeness is the HostGate's.
+    """
+    _check_aiohttp_layout()
+    resolver = GuardedResolver(
+        AddressPolicy(settings.allow_private), settings.connect_to, settings.connect_timeout
+    )
+    connector = GuardedConnector(
+        resolver=resolver,
+        use_dns_cache=False,
+        ssl=context,
+        limit=limit,
+        limit_per_host=0,
+        keepalive_timeout=keepalive,
+        happy_eyeballs_delay=None,
+    )
+    session = aiohttp.ClientSession(
+        connector=connector,
+        cookie_jar=aiohttp.DummyCookieJar(),
+        auto_decompress=False,
+        trust_env=False,
+        raise_for_status=False,
+        requote_redirect_url=False,
+        response_class=TlsResponse,
+    )
+    if not hasattr(session, "_retry_connection"):
+        raise RuntimeError("aiohttp session layout changed: cannot turn off its silent retry")
+    session._retry_connection = False
+    return session
+
+
+ENGINES = ("aiohttp", "httpx")
+
+
+class ProbeClient(httpx.AsyncClient):
+    """httpx's `AsyncClient`, plus `open_get`: the lean GET `fetch` sends every page with.
+
+    Everything else is the plain httpx API (any code may use `get`, `stream`, `send` …).
+    """
+
+    def __init__(self, *, transport: httpx.AsyncBaseTransport, **kwargs: typing.Any) -> None:
+        super().__init__(transport=transport, **kwargs)
+        self.engine = transport
+        self._timeouts: tuple[httpx.Timeout, dict[str, float | None]] | None = None
+
+    def _timeout_dict(self) -> dict[str, float | None]:
+        """The client's timeouts as the request extension (rebuilt if they were changed)."""
+        cached = self._timeouts
+        if cached is None or cached[0] is not self.timeout:
+            cached = self._timeouts = (self.timeout, self.timeout.as_dict())
+        return cached[1]
+
+    async def open_get(self, url: str, headers: dict[str, str] | None = None) -> httpx.Response:
+        """GET `url` with the client's headers (plus `headers`); the body is left unread.
+
+        The same request `send(build_request("GET", url, headers=headers), stream=True)`
+        makes, for a third of httpx's per-request CPU: `build_request` + `send` also merge
+        base URL and query parameters, run an auth flow and event hooks, prepare a redirect
+        request (fetch follows redirects itself) and parse every response for cookies
+        (through `urllib` and `email` objects). The crawl needs none of that per page.
+        Cookies behave as before: the jar's cookies are sent with each request, and a
+        response is parsed for cookies when it sets one.
+        """
+        merged = self.headers
+        if headers:
+            merged = httpx.Headers(merged)
+            merged.update(headers)
+        request = httpx.Request(
+            "GET", url, headers=merged, extensions={"timeout": self._timeout_dict()}
+        )
+        cookies = self.cookies
+        if cookies:
+            cookies.set_cookie_header(request)
+        response = await self.engine.handle_async_request(request)
+        response.request = request
+        if "set-cookie" in response.headers:
+            cookies.extract_cookies(response)
+        return response
+
+
+def build_client(settings: Settings, *, engine: str = "aiohttp") -> ProbeClient:
     """The run's client: HTTP/1.1, honest User-Agent, guarded connects, no auto-redirects.
 
-    Requests go through an `OriginRouter`: one small pool per origin (see `pools.py` for
-    why), each built by `guarded_transport` with the run's one SSL context. A pool's
-    limits still allow a whole run's connections, so hosts shared by many portals (or
-    redirects between them) never queue on the pool; the per-host gate bounds them.
+    `engine` chooses what sends the requests behind the same httpx API. "aiohttp" (the
+    default, chosen on `bench/micro_fetch.py`'s figures) is an `AiohttpTransport` over one
+    aiohttp session whose `GuardedConnector` applies `--connect-to` and the address guard.
+    "httpx" is httpx's own transport behind an `OriginRouter`: one small httpcore pool per
+    origin (see `pools.py` for why), each with the run's `GuardedBackend` and SSL context;
+    it stays as the measured alternative and a fallback. Connection limits allow a whole
+    run's requests, so hosts shared by many portals never queue on a pool; the per-host
+    gate bounds them.
     """
     per_run = max(1, settings.portal_concurrency) * max(1, settings.per_host_concurrency)
     per_host = max(1, settings.per_host_concurrency)
     keepalive = 15.0
-    limits = httpx.Limits(
-        max_connections=per_run * 2,
-        max_keepalive_connections=per_host * 2,
-        keepalive_expiry=keepalive,
-    )
     context = ssl_context(settings)
-    transport = OriginRouter(
-        lambda: guarded_transport(settings, context, limits), idle_after=keepalive
-    )
-    return httpx.AsyncClient(
+    transport: httpx.AsyncBaseTransport
+    if engine == "aiohttp":
+        transport = AiohttpTransport(
+            lambda: aiohttp_session(settings, context, limit=per_run * 2, keepalive=keepalive)
+        )
+    elif engine == "httpx":
+        limits = httpx.Limits(
+            max_connections=per_run * 2,
+            max_keepalive_connections=per_host * 2,
+            keepalive_expiry=keepalive,
+        )
+        transport = OriginRouter(
+            lambda: guarded_transport(settings, context, limits), idle_after=keepalive
+        )
+    else:
+        raise ValueError(f"unknown HTTP engine {engine!r} (one of {', '.join(ENGINES)})")
+    return ProbeClient(
         transport=transport,
         headers={
             "User-Agent": settings.user_agent,

@@ -1,25 +1,33 @@
-"""One small connection pool per origin, so a request never scans other portals' sockets.
+"""Where a run's connections live: one pool per origin, whichever engine sends requests.
 
 httpcore's `AsyncConnectionPool` walks every connection it holds on each request and on
 each response close (and its idle-count test inside that walk is quadratic). With one
 pool for the whole run, 32 portals in flight at 4 connections each plus the finished
 portals' keep-alive sockets made that walk 29 % of the crawl's CPU. A portal only ever
-talks to one or two origins, so a pool per origin holds a handful of connections and the
-walk is constant. Pools of origins nobody has used for `idle_after` seconds are closed,
-so a run over thousands of portals does not keep thousands of pools.
-
+talks to one or two origins, so `OriginRouter` gives each origin a pool of its own (a
+handful of connections, a constant walk) and closes pools nobody has used for
+`idle_after` seconds, so a run over thousands of portals does not keep thousands of pools.
 Every pool is built by the same factory (`client.guarded_transport`), so each one
 connects through the same `GuardedBackend` and SSL context: the address guard is applied
 at connect time exactly as with a single pool.
+
+aiohttp's connector keeps the same shape by itself (a dict of pools keyed by host, port
+and TLS, O(1) work per request, idle connections closed after the keep-alive timeout), so
+the aiohttp engine needs no router: `AiohttpTransport` only converts between httpx's
+request/response objects and aiohttp's, and maps aiohttp's exceptions onto the httpx
+ones `fetch._classify` reads, so every failure keeps its code.
 """
 
 from __future__ import annotations
 
 import time
+import typing
 from collections.abc import AsyncIterator, Callable
 from dataclasses import dataclass, field
 
+import aiohttp
 import httpx
+import yarl
 
 
 @dataclass(slots=True)
@@ -109,3 +117,204 @@ class OriginRouter(httpx.AsyncBaseTransport):
         routes, self._routes = self._routes, {}
         for route in routes.values():
             await route.transport.aclose()
+
+
+# -- the aiohttp engine ---------------------------------------------------------------------
+
+
+class ResolveTimeout(TimeoutError):
+    """Name resolution ran out of the connect timeout (kept apart for its message)."""
+
+
+def _incomplete_body(exc: aiohttp.ClientPayloadError) -> httpx.TransportError:
+    """A body cut short: a clean close is an incomplete body, a socket error a reset.
+
+    aiohttp keeps the parser's error as the cause and writes the socket's error (when
+    there was one) only into the message: `"... <ContentLengthError: ...>. ConnectionReset
+    Error(104, ...)"`. httpcore told them apart the same way (h11's "peer closed" against a
+    read error), and the report explains them differently.
+    """
+    text = str(exc)
+    if ">. " in text:
+        return httpx.ReadError(text)
+    return httpx.RemoteProtocolError(
+        f"peer closed connection without sending complete message body: {text}"
+    )
+
+
+def to_httpx_error(exc: BaseException) -> tuple[BaseException, BaseException]:
+    """(httpx exception, its cause) for an aiohttp or resolver failure; `exc` itself when
+    it has no httpx meaning (the guard's `RefusedAddress` keeps its own code).
+
+    The codes `fetch._classify` derives are the same as with httpcore: connect_timeout,
+    read_timeout, connect_error, dns_error ("name resolution failed ..."), tls_error (the
+    `ssl` error is made the cause, so its own message is reported), connection_closed,
+    incomplete_body, invalid_response, connection_reset, invalid_url.
+    """
+    if isinstance(exc, aiohttp.ConnectionTimeoutError):
+        cause = exc.__cause__
+        if isinstance(cause, ResolveTimeout):
+            return httpx.ConnectTimeout(str(cause)), exc
+        return httpx.ConnectTimeout(str(exc)), exc
+    if isinstance(exc, aiohttp.SocketTimeoutError):
+        return httpx.ReadTimeout(str(exc)), exc
+    if isinstance(exc, TimeoutError):  # aiohttp's other timeouts, a bare asyncio one
+        return httpx.TimeoutException(str(exc) or "timed out"), exc
+    if isinstance(exc, aiohttp.ClientConnectorCertificateError):
+        return httpx.ConnectError(str(exc.certificate_error)), exc.certificate_error
+    if isinstance(exc, aiohttp.ClientConnectorSSLError):
+        return httpx.ConnectError(str(exc.os_error)), exc.os_error
+    if isinstance(exc, aiohttp.ClientConnectorError):
+        return httpx.ConnectError(str(exc)), exc
+    if isinstance(exc, aiohttp.ServerDisconnectedError):
+        return httpx.RemoteProtocolError("Server disconnected without sending a response."), exc
+    if isinstance(exc, aiohttp.ClientPayloadError):
+        return _incomplete_body(exc), exc
+    if isinstance(exc, aiohttp.ClientResponseError):  # bad status line, oversized headers …
+        return httpx.RemoteProtocolError(exc.message or str(exc)), exc
+    if isinstance(exc, aiohttp.InvalidURL | aiohttp.NonHttpUrlClientError):
+        return httpx.InvalidURL(str(exc)), exc
+    if isinstance(exc, aiohttp.ClientConnectionError | OSError):  # resets, lost connections
+        return httpx.ReadError(str(exc) or type(exc).__name__), exc
+    if isinstance(exc, LookupError):  # guard.resolve: "name resolution failed for ..."
+        return httpx.ConnectError(str(exc)), exc
+    return exc, exc
+
+
+def _raise_as_httpx(exc: BaseException) -> typing.NoReturn:
+    mapped, cause = to_httpx_error(exc)
+    if mapped is exc:
+        raise exc
+    raise mapped from cause
+
+
+_ERRORS = (aiohttp.ClientError, OSError, LookupError)
+
+
+class TlsResponse(aiohttp.ClientResponse):
+    """A response that keeps its connection's TLS object (the session's `response_class`).
+
+    A small response is read to its end inside `start()`, and its connection goes back
+    to the pool (or is closed) before the caller sees it; the certificate facts the
+    report needs would be gone by then, so they are taken while the connection is held.
+    """
+
+    ssl_object: typing.Any = None
+
+    async def start(self, connection: aiohttp.connector.Connection) -> aiohttp.ClientResponse:
+        transport = connection.transport
+        if transport is not None:
+            self.ssl_object = transport.get_extra_info("ssl_object")
+        return await super().start(connection)
+
+
+class _StreamInfo:
+    """What httpx's `network_stream` extension offers `fetch._tls_info`: the TLS object."""
+
+    __slots__ = ("_ssl_object",)
+
+    def __init__(self, ssl_object: typing.Any) -> None:
+        self._ssl_object = ssl_object
+
+    def get_extra_info(self, name: str) -> typing.Any:
+        return self._ssl_object if name == "ssl_object" else None
+
+
+class _AiohttpBody(httpx.AsyncByteStream):
+    """The raw (still encoded) body as aiohttp hands it over, chunk by chunk."""
+
+    __slots__ = ("_response",)
+
+    def __init__(self, response: aiohttp.ClientResponse) -> None:
+        self._response = response
+
+    async def __aiter__(self) -> AsyncIterator[bytes]:
+        content = self._response.content
+        try:
+            while chunk := await content.readany():
+                yield chunk
+        except _ERRORS as exc:
+            _raise_as_httpx(exc)
+
+    async def aclose(self) -> None:
+        # Back to the pool when the body was read to the end, otherwise closed.
+        self._response.release()
+
+
+class AiohttpTransport(httpx.AsyncBaseTransport):
+    """Send httpx requests through one aiohttp session, made by `factory` on first use.
+
+    The session is made lazily because aiohttp binds it to the running event loop, and
+    `build_client` may be called before one runs. Requests go out as httpx built them
+    (headers, Host, timeouts); aiohttp adds nothing, follows no redirects and leaves the
+    body encoded (the session is built with `auto_decompress=False`).
+    """
+
+    def __init__(self, factory: Callable[[], aiohttp.ClientSession]) -> None:
+        self._factory = factory
+        self._session: aiohttp.ClientSession | None = None
+        self._timeouts: dict[tuple[float | None, ...], aiohttp.ClientTimeout] = {}
+
+    @property
+    def session(self) -> aiohttp.ClientSession:
+        """The aiohttp session (made now if no request has been sent yet)."""
+        if self._session is None:
+            self._session = self._factory()
+        return self._session
+
+    def _timeout(self, extensions: dict[str, typing.Any]) -> aiohttp.ClientTimeout:
+        """httpx's per-request timeouts as aiohttp's (one object per distinct set).
+
+        `connect` bounds waiting for a pooled connection, resolving and connecting
+        (httpx's pool + connect), `sock_connect` the connect itself, `sock_read` each read,
+        like httpx's read timeout; there is no total here (fetch bounds each attempt).
+        """
+        given = extensions.get("timeout") or {}
+        key = (given.get("connect"), given.get("read"), given.get("pool"))
+        found = self._timeouts.get(key)
+        if found is None:
+            connect, read, pool = key
+            overall = None if connect is None else connect + (pool or 0.0)
+            found = aiohttp.ClientTimeout(
+                total=None, connect=overall, sock_connect=connect, sock_read=read
+            )
+            self._timeouts[key] = found
+        return found
+
+    async def handle_async_request(self, request: httpx.Request) -> httpx.Response:
+        session = self._session or self.session
+        try:
+            body = request.content or None
+        except httpx.RequestNotRead:
+            raise httpx.UnsupportedProtocol("streamed request bodies are not supported") from None
+        url = request.url
+        headers = request.headers  # sent as httpx spelled them (names keep their case)
+        encoding = headers.encoding
+        try:
+            response = await session.request(
+                request.method,
+                yarl.URL(str(url), encoded=True),
+                headers=[(k.decode(encoding), v.decode(encoding)) for k, v in headers.raw],
+                data=body,
+                allow_redirects=False,
+                timeout=self._timeout(request.extensions),
+            )
+        except _ERRORS as exc:
+            _raise_as_httpx(exc)
+        extensions: dict[str, typing.Any] = {
+            "http_version": b"HTTP/1.1",
+            "reason_phrase": (response.reason or "").encode("latin-1", "replace"),
+        }
+        if url.scheme == "https":
+            extensions["network_stream"] = _StreamInfo(getattr(response, "ssl_object", None))
+        return httpx.Response(
+            response.status,
+            headers=response.raw_headers,
+            stream=_AiohttpBody(response),
+            extensions=extensions,
+        )
+
+    async def aclose(self) -> None:
+        session, self._session = self._session, None
+        if session is not None:
+            await session.close()

@@ -358,18 +358,22 @@ class FaultServer:
         await self.send(w, 200, b"User-agent: *\nCrawl-delay: 999\n", ctype="text/plain")
 
 
-def run_fetch(settings: Settings, url: str, **kwargs: Any) -> FetchResult:
+def run_fetch(
+    settings: Settings, url: str, *, engine: str = "aiohttp", **kwargs: Any
+) -> FetchResult:
     async def go() -> FetchResult:
-        async with build_client(settings) as client:
+        async with build_client(settings, engine=engine) as client:
             kwargs.setdefault("backoff", 0.01)
             return await fetch(client, url, settings=settings, **kwargs)
 
     return asyncio.run(go())
 
 
-def run_crawl(settings: Settings, url: str, **kwargs: Any) -> PortalArtifacts:
+def run_crawl(
+    settings: Settings, url: str, *, engine: str = "aiohttp", **kwargs: Any
+) -> PortalArtifacts:
     async def go() -> PortalArtifacts:
-        async with build_client(settings) as client:
+        async with build_client(settings, engine=engine) as client:
             return await crawl_portal(
                 client, url, agency_id="a", agency_level="district", settings=settings,
                 now=NOW, **kwargs,

@@ -7,12 +7,14 @@ import tracemalloc
 
 import pytest
 
+from probe.net.client import ENGINES
 from probe.settings import Settings
 from tests.net.net_faults import FaultServer, run_fetch
 
 MiB = 1024 * 1024
 
 
+@pytest.mark.parametrize("engine", ENGINES)
 @pytest.mark.parametrize(
     ("host", "code"),
     [
@@ -25,11 +27,11 @@ MiB = 1024 * 1024
     ],
 )
 def test_oversized_bodies_abort_with_bounded_memory(
-    settings: Settings, host: str, code: str
+    settings: Settings, host: str, code: str, engine: str
 ) -> None:
     tracemalloc.start()
     try:
-        result = run_fetch(settings, f"http://{host}.test/")
+        result = run_fetch(settings, f"http://{host}.test/", engine=engine)
         _, peak = tracemalloc.get_traced_memory()
     finally:
         tracemalloc.stop()
@@ -38,6 +40,7 @@ def test_oversized_bodies_abort_with_bounded_memory(
     assert peak < 4 * settings.max_body_bytes  # the bombs expand to 64 MiB, bodies to 50 MiB
 
 
+@pytest.mark.parametrize("engine", ENGINES)
 @pytest.mark.parametrize(
     ("host", "code", "status"),
     [
@@ -50,8 +53,10 @@ def test_oversized_bodies_abort_with_bounded_memory(
         ("e503", "http_503", 503),
     ],
 )
-def test_faults_become_codes(settings: Settings, host: str, code: str, status: int) -> None:
-    result = run_fetch(settings, f"http://{host}.test/")
+def test_faults_become_codes(
+    settings: Settings, host: str, code: str, status: int, engine: str
+) -> None:
+    result = run_fetch(settings, f"http://{host}.test/", engine=engine)
     assert (result.error, result.status) == (code, status), result.message
     assert result.message
 

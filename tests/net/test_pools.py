@@ -8,7 +8,7 @@ import ssl
 import httpx
 import pytest
 
-from probe.net.client import build_client, guarded_transport, ssl_context
+from probe.net.client import ENGINES, build_client, guarded_transport, ssl_context
 from probe.net.guard import RefusedAddress
 from probe.net.pools import OriginRouter
 from probe.settings import ConnectTo, Settings
@@ -60,15 +60,16 @@ def test_a_failed_request_releases_its_origin(settings: Settings) -> None:
     assert (opened, closed) == (1, 1)
 
 
+@pytest.mark.parametrize("engine", ENGINES)
 @pytest.mark.parametrize("host", ["site.test", "other.test"])
 def test_every_origin_pool_keeps_the_address_guard(
-    settings: Settings, server: FaultServer, host: str
+    settings: Settings, server: FaultServer, host: str, engine: str
 ) -> None:
     """Without --allow-private, a name aimed at loopback is refused on every origin."""
     guarded = settings.with_(allow_private=False)
 
     async def go() -> str:
-        async with build_client(guarded) as client:
+        async with build_client(guarded, engine=engine) as client:
             with pytest.raises(RefusedAddress) as refused:
                 await client.get(f"http://{host}/")
             return str(refused.value)
@@ -78,9 +79,9 @@ def test_every_origin_pool_keeps_the_address_guard(
     assert not server.hits
 
 
-def test_build_client_routes_through_an_origin_router(settings: Settings) -> None:
+def test_httpx_engine_routes_through_an_origin_router(settings: Settings) -> None:
     async def go() -> tuple[int, int]:
-        async with build_client(settings) as client:
+        async with build_client(settings, engine="httpx") as client:
             router = client._transport
             assert isinstance(router, OriginRouter)
             await client.get("http://site.test/")

@@ -11,10 +11,14 @@ from pathlib import Path
 
 import pytest
 
+from probe.net.client import ENGINES
 from probe.settings import ConnectTo, Settings
 from tests.net.net_faults import FaultServer, run_crawl, run_fetch
 
-pytestmark = pytest.mark.skipif(shutil.which("openssl") is None, reason="needs the openssl CLI")
+pytestmark = [
+    pytest.mark.skipif(shutil.which("openssl") is None, reason="needs the openssl CLI"),
+    pytest.mark.parametrize("engine", ENGINES),
+]
 
 
 @pytest.fixture(scope="module")
@@ -44,10 +48,10 @@ def _settings(settings: Settings, port: int, ca: Path | None) -> Settings:
 
 
 def test_valid_certificate_recorded(
-    tls_server: tuple[FaultServer, Path], settings: Settings
+    tls_server: tuple[FaultServer, Path], settings: Settings, engine: str
 ) -> None:
     server, cert = tls_server
-    site = run_crawl(_settings(settings, server.port, cert), "https://site.test/")
+    site = run_crawl(_settings(settings, server.port, cert), "https://site.test/", engine=engine)
     assert site.outcome == "checked"
     assert site.tls is not None and site.tls.valid
     now = datetime.now(UTC)
@@ -57,21 +61,21 @@ def test_valid_certificate_recorded(
 
 
 def test_untrusted_certificate_is_tls_error(
-    tls_server: tuple[FaultServer, Path], settings: Settings
+    tls_server: tuple[FaultServer, Path], settings: Settings, engine: str
 ) -> None:
     server, _ = tls_server
-    result = run_fetch(_settings(settings, server.port, None), "https://site.test/")
+    result = run_fetch(_settings(settings, server.port, None), "https://site.test/", engine=engine)
     assert result.error == "tls_error" and "certificate" in result.message.lower()
     assert result.attempts == 1  # a certificate does not get better by retrying
-    site = run_crawl(_settings(settings, server.port, None), "https://site.test/")
+    site = run_crawl(_settings(settings, server.port, None), "https://site.test/", engine=engine)
     assert site.outcome == "tls_error" and site.reason is not None
     assert site.tls is not None and not site.tls.valid and site.tls.error
 
 
 def test_name_mismatch_is_tls_error(
-    tls_server: tuple[FaultServer, Path], settings: Settings
+    tls_server: tuple[FaultServer, Path], settings: Settings, engine: str
 ) -> None:
     """SNI and verification use the real host name, not the --connect-to address."""
     server, cert = tls_server
-    result = run_fetch(_settings(settings, server.port, cert), "https://other.test/")
+    result = run_fetch(_settings(settings, server.port, cert), "https://other.test/", engine=engine)
     assert result.error == "tls_error" and "other.test" in result.message
