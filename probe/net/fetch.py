@@ -27,6 +27,7 @@ from tenacity import AsyncRetrying, RetryCallState, retry_if_result
 
 from probe.artifacts import TlsInfo
 from probe.net.canon import canonical, host_of
+from probe.net.client import ProbeClient
 from probe.net.guard import AddressPolicy, RefusedAddress
 from probe.net.hosts import HostGate
 from probe.settings import Settings
@@ -102,9 +103,11 @@ class _Decoder:
         return out
 
 
-async def _read_body(response: httpx.Response, limit: int) -> tuple[bytes, str, str]:
+async def _read_body(
+    response: httpx.Response, limit: int, headers: dict[str, str]
+) -> tuple[bytes, str, str]:
     """(body, error code, message): raw bytes counted and decoded under `limit`."""
-    encoding = response.headers.get("content-encoding", "").strip().lower()
+    encoding = headers.get("content-encoding", "").strip().lower()
     decoder = None
     if encoding and encoding != "identity":
         if encoding not in ("gzip", "x-gzip", "deflate", "br"):
@@ -112,15 +115,12 @@ async def _read_body(response: httpx.Response, limit: int) -> tuple[bytes, str, 
         decoder = _Decoder(encoding, limit)
     chunks: list[bytes] = []
     raw_total = 0
-    out_total = 0
     try:
         async for raw in response.aiter_raw():
             raw_total += len(raw)
             if raw_total > limit:
                 return b"", "too_large", f"body larger than {limit} bytes"
-            out = decoder.feed(raw) if decoder is not None else raw
-            out_total += len(out)
-            chunks.append(out)
+            chunks.append(decoder.feed(raw) if decoder is not None else raw)
     except _Overflow:
         used = decoder.consumed if decoder is not None else raw_total
         if limit / max(1, used) > _BOMB_RATIO:
@@ -132,7 +132,25 @@ async def _read_body(response: httpx.Response, limit: int) -> tuple[bytes, str, 
         return b"", "too_large", f"decoded body larger than {limit} bytes"
     except (zlib.error, brotli.error) as exc:
         return b"", "decoding_error", f"cannot decode {encoding} body: {exc}"
-    return b"".join(chunks), "", ""
+    return chunks[0] if len(chunks) == 1 else b"".join(chunks), "", ""
+
+
+def _header_dict(headers: httpx.Headers) -> dict[str, str]:
+    """`dict(headers)` in one pass: lower-case names, repeated fields joined by ", ".
+
+    `dict(httpx.Headers)` looks every name up again, scanning all fields each time.
+    """
+    out: dict[str, str] = {}
+    for name, value in headers.multi_items():
+        out[name] = f"{out[name]}, {value}" if name in out else value
+    return out
+
+
+async def _open(client: httpx.AsyncClient, url: str, headers: dict[str, str]) -> httpx.Response:
+    """GET `url`, body unread: the lean path of our own client, else plain httpx."""
+    if isinstance(client, ProbeClient):
+        return await client.open_get(url, headers)
+    return await client.send(client.build_request("GET", url, headers=headers), stream=True)
 
 
 def _retry_after(value: str | None) -> float | None:
@@ -240,22 +258,21 @@ async def _attempt(
             policy.check_url(current)
             host = host_of(current)
             async with hosts.slot(host):
-                request = client.build_request("GET", current, headers=headers)
-                response = await client.send(request, stream=True)
+                response = await _open(client, current, headers)
                 try:
-                    result.status = response.status_code
-                    result.headers = dict(response.headers)
-                    result.content_type = response.headers.get("content-type", "")
+                    status = result.status = response.status_code
+                    fields = result.headers = _header_dict(response.headers)
+                    result.content_type = fields.get("content-type", "")
                     if current.startswith("https:"):
                         result.tls = _tls_info(response)
-                    if response.status_code in (429, 503):
-                        result.retry_after = _retry_after(response.headers.get("retry-after"))
+                    if status == 429 or status == 503:
+                        result.retry_after = _retry_after(fields.get("retry-after"))
                         if result.retry_after is not None:
                             hosts.back_off(host, result.retry_after)
-                    location = response.headers.get("location")
-                    if response.status_code in REDIRECT_STATUSES and location:
+                    location = fields.get("location")
+                    if location and status in REDIRECT_STATUSES:
                         target = canonical(location, current)
-                        redirects.append((current, response.status_code))
+                        redirects.append((current, status))
                         if target is None:
                             result.error, result.message = (
                                 "invalid_redirect",
@@ -273,10 +290,10 @@ async def _attempt(
                         seen.add(target)
                         current = target
                         continue
-                    if response.status_code == 304:
+                    if status == 304:
                         result.not_modified = True
                         return result
-                    length = response.headers.get("content-length", "")
+                    length = fields.get("content-length", "")
                     if length.isdigit() and int(length) > max_bytes:
                         result.error, result.message = (
                             "too_large",
@@ -284,11 +301,11 @@ async def _attempt(
                         )
                         return result
                     result.body, result.error, result.message = await _read_body(
-                        response, max_bytes
+                        response, max_bytes, fields
                     )
-                    if not result.error and response.status_code >= 400:
-                        result.error = f"http_{response.status_code}"
-                        result.message = f"{current} answered HTTP {response.status_code}"
+                    if not result.error and status >= 400:
+                        result.error = f"http_{status}"
+                        result.message = f"{current} answered HTTP {status}"
                     return result
                 finally:
                     await response.aclose()
@@ -362,25 +379,35 @@ async def fetch(
             )
             return FetchResult(url=url, final_url=url, error=code, message=message)
 
-    def wait(state: RetryCallState) -> float:
-        last: FetchResult = state.outcome.result()  # type: ignore[union-attr]
-        if last.retry_after is not None:
-            return hosts.clamp(last.retry_after)
-        step = backoff * 2 ** (state.attempt_number - 1)
-        return min(settings.max_crawl_delay, step + random.uniform(0, backoff))
+    result = await one()
+    if result.retryable and max(1, settings.retries if retries is None else retries) > 1:
+        # Most fetches succeed (or fail for good) at once; the retry machinery is only
+        # built for the others. Its first "attempt" hands back the result just had, so
+        # attempt numbers, waits and stops are exactly those of one tenacity loop.
+        first: list[FetchResult] = [result]
 
-    def stop(state: RetryCallState) -> bool:
-        if state.attempt_number >= max(1, settings.retries if retries is None else retries):
-            return True
-        return deadline is not None and time.monotonic() + state.upcoming_sleep >= deadline
+        async def again() -> FetchResult:
+            return first.pop() if first else await one()
 
-    retrying = AsyncRetrying(
-        retry=retry_if_result(lambda r: r.retryable),
-        wait=wait,
-        stop=stop,
-        retry_error_callback=lambda state: state.outcome.result(),  # type: ignore[union-attr]
-    )
-    result: FetchResult = await retrying(one)
+        def wait(state: RetryCallState) -> float:
+            last: FetchResult = state.outcome.result()  # type: ignore[union-attr]
+            if last.retry_after is not None:
+                return hosts.clamp(last.retry_after)
+            step = backoff * 2 ** (state.attempt_number - 1)
+            return min(settings.max_crawl_delay, step + random.uniform(0, backoff))
+
+        def stop(state: RetryCallState) -> bool:
+            if state.attempt_number >= max(1, settings.retries if retries is None else retries):
+                return True
+            return deadline is not None and time.monotonic() + state.upcoming_sleep >= deadline
+
+        retrying = AsyncRetrying(
+            retry=retry_if_result(lambda r: r.retryable),
+            wait=wait,
+            stop=stop,
+            retry_error_callback=lambda state: state.outcome.result(),  # type: ignore[union-attr]
+        )
+        result = await retrying(again)
     result.attempts = attempts
     result.elapsed_ms = (time.monotonic() - started) * 1000.0
     return result

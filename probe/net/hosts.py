@@ -10,8 +10,7 @@ from __future__ import annotations
 
 import asyncio
 import time
-from collections.abc import AsyncIterator
-from contextlib import asynccontextmanager
+from contextlib import AbstractAsyncContextManager
 from dataclasses import dataclass
 
 from probe.settings import Settings
@@ -60,15 +59,33 @@ class HostGate:
         """The spacing currently applied to `host`."""
         return self._get(host).delay
 
-    @asynccontextmanager
-    async def slot(self, host: str) -> AsyncIterator[None]:
+    def slot(self, host: str) -> AbstractAsyncContextManager[None]:
         """Hold one of the host's connections; starts are spaced by its delay."""
-        entry = self._get(host)
-        async with entry.semaphore:
+        return _Slot(self._get(host))
+
+
+class _Slot:
+    """`HostGate.slot` as a plain class: it is entered once per request, and this costs
+    less than half of what a generator-based `asynccontextmanager` does, same effect."""
+
+    __slots__ = ("_entry",)
+
+    def __init__(self, entry: _Host) -> None:
+        self._entry = entry
+
+    async def __aenter__(self) -> None:
+        entry = self._entry
+        await entry.semaphore.acquire()
+        try:
             # Reserve a start time synchronously (no await in between), then sleep.
             now = time.monotonic()
             start = max(now, entry.next_start)
             entry.next_start = start + entry.delay
             if start > now:
                 await asyncio.sleep(start - now)
-            yield
+        except BaseException:
+            entry.semaphore.release()
+            raise
+
+    async def __aexit__(self, *exc_info: object) -> None:
+        self._entry.semaphore.release()

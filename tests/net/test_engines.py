@@ -1,0 +1,288 @@
+"""Both HTTP engines behind `build_client` behave alike: codes, guard, pooling, cookies.
+
+The aiohttp engine replaced httpcore for CPU (bench/micro_fetch.py); what the rest of
+probe sees must not change with it. Each test here runs on both engines where the
+behaviour is shared, and checks the aiohttp-specific seams (a resolver that also sees IP
+literals, no DNS cache, no silent re-send, keep-alive per origin) directly.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import ipaddress
+import socket
+import struct
+import threading
+from collections.abc import Iterator
+from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+from typing import Any
+
+import httpx
+import pytest
+
+import probe.net.client as client_module
+from probe.net.client import ENGINES, ProbeClient, aiohttp_session, build_client, ssl_context
+from probe.net.fetch import _header_dict, fetch
+from probe.net.guard import AddressPolicy, IPAddress, RefusedAddress
+from probe.net.pools import AiohttpTransport
+from probe.settings import ConnectTo, Settings
+from tests.net.net_faults import FaultServer, Writer, run_fetch
+
+
+class MoreFaults(FaultServer):
+    """The fault server plus the connection-level faults only an engine swap can break."""
+
+    async def h_silent_close(self, w: Writer, target: str, headers: dict[str, str]) -> None:
+        """Read the request, close without a byte of response."""
+
+    async def h_abort(self, w: Writer, target: str, headers: dict[str, str]) -> None:
+        """Read the request, reset the connection (RST) before any response."""
+        sock = w.get_extra_info("socket")
+        sock.setsockopt(socket.SOL_SOCKET, socket.SO_LINGER, struct.pack("ii", 1, 0))
+        w.transport.abort()
+
+    async def h_cookie(self, w: Writer, target: str, headers: dict[str, str]) -> None:
+        extra = (("Set-Cookie", "sid=abc; Path=/"),) if target == "/login" else ()
+        await self.send(w, 200, b"<html>ok</html>", extra=extra)
+
+    async def h_dup(self, w: Writer, target: str, headers: dict[str, str]) -> None:
+        extra = (("X-Seen", "1"), ("Vary", "Accept"), ("X-Seen", "2"))
+        await self.send(w, 200, b"<html>dup</html>", extra=extra)
+
+
+@pytest.fixture(scope="module")
+def more() -> Iterator[MoreFaults]:
+    server = MoreFaults().start()
+    yield server
+    server.stop()
+
+
+@pytest.fixture
+def on_more(more: MoreFaults, settings: Settings) -> Settings:
+    more.hits.clear()
+    more.seen_headers.clear()
+    return settings.with_(connect_to=(ConnectTo("", None, "127.0.0.1", more.port),))
+
+
+@pytest.mark.parametrize("engine", ENGINES)
+@pytest.mark.parametrize(
+    ("host", "code"),
+    [("silent-close", "connection_closed"), ("abort", "connection_reset")],
+)
+def test_connection_faults_keep_their_codes(
+    more: MoreFaults, on_more: Settings, engine: str, host: str, code: str
+) -> None:
+    result = run_fetch(on_more, f"http://{host}.test/", engine=engine)
+    assert result.error == code, result.message
+    assert result.message
+
+
+@pytest.mark.parametrize("engine", ENGINES)
+def test_a_dropped_connection_is_not_silently_resent(
+    more: MoreFaults, on_more: Settings, engine: str
+) -> None:
+    """aiohttp re-sends an idempotent request once on a dropped connection; probe turns
+    that off, so the server sees exactly the attempts fetch reports."""
+    result = run_fetch(on_more, "http://silent-close.test/", engine=engine)
+    assert result.attempts == 1
+    assert more.hits[("silent-close.test", "/")] == 1
+
+
+@pytest.mark.parametrize("engine", ENGINES)
+def test_connect_refused_is_connect_error(settings: Settings, engine: str) -> None:
+    nowhere = settings.with_(connect_to=(ConnectTo("", None, "127.0.0.1", 1),), retries=1)
+    result = run_fetch(nowhere, "http://down.test/", engine=engine)
+    assert result.error == "connect_error", result.message
+
+
+@pytest.mark.parametrize("engine", ENGINES)
+def test_resolution_failure_and_timeout(
+    settings: Settings, engine: str, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """Name resolution is the guard's (`resolve_checked`) on both engines."""
+
+    async def unknown(policy: AddressPolicy, host: str, port: int) -> IPAddress:
+        raise LookupError(f"name resolution failed for {host!r}: [Errno -2] Name not known")
+
+    async def hangs(policy: AddressPolicy, host: str, port: int) -> IPAddress:
+        await asyncio.sleep(3600)
+        raise AssertionError("unreachable")
+
+    quick = settings.with_(connect_to=(), retries=1, connect_timeout=0.2)
+    monkeypatch.setattr(client_module, "resolve_checked", unknown)
+    failed = run_fetch(quick, "http://no-such-portal.test/", engine=engine)
+    assert (failed.error, failed.message) == (
+        "dns_error",
+        "name resolution failed for 'no-such-portal.test': [Errno -2] Name not known",
+    )
+    monkeypatch.setattr(client_module, "resolve_checked", hangs)
+    slow = run_fetch(quick, "http://slow-dns.test/", engine=engine)
+    assert slow.error == "connect_timeout", slow.message
+    assert "slow-dns.test" in slow.message
+
+
+@pytest.mark.parametrize("engine", ENGINES)
+def test_cookies_are_kept_and_sent_back(more: MoreFaults, on_more: Settings, engine: str) -> None:
+    async def go() -> None:
+        async with build_client(on_more, engine=engine) as client:
+            for path in ("/", "/login", "/after"):
+                result = await fetch(client, f"http://cookie.test{path}", settings=on_more)
+                assert result.ok, result.message
+
+    asyncio.run(go())
+    assert "cookie" not in more.seen_headers[("cookie.test", "/")]
+    assert more.seen_headers[("cookie.test", "/after")]["cookie"] == "sid=abc"
+
+
+@pytest.mark.parametrize("engine", ENGINES)
+def test_repeated_fields_are_joined_as_httpx_does(
+    more: MoreFaults, on_more: Settings, engine: str
+) -> None:
+    result = run_fetch(on_more, "http://dup.test/", engine=engine)
+    assert result.headers["x-seen"] == "1, 2"
+    assert result.headers["vary"] == "Accept"
+    headers = httpx.Headers(
+        [("X-A", "1"), ("Set-Cookie", "a=1"), ("x-a", "2"), ("set-cookie", "b")]
+    )
+    assert _header_dict(headers) == dict(headers)
+
+
+def test_fetch_works_with_any_httpx_client(more: MoreFaults, on_more: Settings) -> None:
+    """`fetch` takes a plain `httpx.AsyncClient` too (the lean path is only an addition)."""
+
+    async def go() -> tuple[int, str]:
+        transport = build_client(on_more).engine
+        async with httpx.AsyncClient(transport=transport) as plain:
+            assert not isinstance(plain, ProbeClient)
+            result = await fetch(plain, "http://site.test/gioi-thieu", settings=on_more)
+            return result.status, result.body.decode()
+
+    status, body = asyncio.run(go())
+    assert status == 200 and "Trang /gioi-thieu" in body
+
+
+def test_the_default_engine_is_aiohttp(settings: Settings) -> None:
+    client = build_client(settings)
+    assert isinstance(client, ProbeClient) and isinstance(client.engine, AiohttpTransport)
+    with pytest.raises(ValueError, match="unknown HTTP engine"):
+        build_client(settings, engine="curl")
+
+
+# -- the aiohttp seams, against a keep-alive server that counts connections ---------------
+
+
+class _KeepAlive(ThreadingHTTPServer):
+    daemon_threads = True
+
+    def __init__(self) -> None:
+        super().__init__(("127.0.0.1", 0), _Handler)
+        self.connections = 0
+        self.hosts: list[str] = []
+        self.lock = threading.Lock()
+
+    def verify_request(self, request: Any, client_address: Any) -> bool:
+        with self.lock:
+            self.connections += 1
+        return True
+
+
+class _Handler(BaseHTTPRequestHandler):
+    protocol_version = "HTTP/1.1"  # keep-alive
+
+    def do_GET(self) -> None:
+        self.server.hosts.append(self.headers["Host"])  # type: ignore[attr-defined]
+        body = b"<html><body>ok</body></html>"
+        self.send_response(200)
+        self.send_header("Content-Type", "text/html")
+        self.send_header("Content-Length", str(len(body)))
+        self.end_headers()
+        self.wfile.write(body)
+
+    def log_message(self, *args: object) -> None:
+        """Quiet."""
+
+
+@pytest.fixture
+def keepalive() -> Iterator[_KeepAlive]:
+    server = _KeepAlive()
+    thread = threading.Thread(target=server.serve_forever, daemon=True)
+    thread.start()
+    yield server
+    server.shutdown()
+    server.server_close()
+
+
+def _get_all(settings: Settings, urls: list[str], pause: float = 0.0) -> list[int]:
+    async def go() -> list[int]:
+        statuses = []
+        async with build_client(settings) as client:
+            for url in urls:
+                statuses.append((await client.get(url)).status_code)
+                await asyncio.sleep(pause)
+        return statuses
+
+    return asyncio.run(go())
+
+
+def test_one_connection_per_origin_reused(keepalive: _KeepAlive, settings: Settings) -> None:
+    port = keepalive.server_address[1]
+    lax = settings.with_(connect_to=(ConnectTo("", None, "127.0.0.1", port),))
+    urls = ["http://a.test/", "http://a.test/1", "http://b.test/", "http://a.test/2"]
+    assert _get_all(lax, urls) == [200, 200, 200, 200]
+    assert keepalive.connections == 2  # a.test and b.test: one pool each
+    assert keepalive.hosts == ["a.test", "a.test", "b.test", "a.test"]
+
+
+def test_idle_connections_expire(keepalive: _KeepAlive, settings: Settings) -> None:
+    port = keepalive.server_address[1]
+    lax = settings.with_(connect_to=(ConnectTo("", None, "127.0.0.1", port),))
+
+    async def go() -> list[int]:
+        session = aiohttp_session(lax, ssl_context(lax), limit=8, keepalive=0.1)
+        async with httpx.AsyncClient(transport=AiohttpTransport(lambda: session)) as client:
+            first = (await client.get("http://a.test/")).status_code
+            await asyncio.sleep(0.4)
+            return [first, (await client.get("http://a.test/")).status_code]
+
+    assert asyncio.run(go()) == [200, 200]
+    assert keepalive.connections == 2
+
+
+def test_connect_to_applies_to_ip_literal_hosts(keepalive: _KeepAlive, settings: Settings) -> None:
+    """aiohttp answers IP literals without its resolver; `GuardedConnector` does not."""
+    port = keepalive.server_address[1]
+    rule = ConnectTo("203.0.113.9", None, "127.0.0.1", port)
+    assert _get_all(settings.with_(connect_to=(rule,)), ["http://203.0.113.9/"]) == [200]
+    assert keepalive.hosts == ["203.0.113.9"]  # the Host header keeps the URL's host
+
+
+def test_every_new_connection_is_resolved_and_checked(
+    keepalive: _KeepAlive, settings: Settings, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """No DNS cache: a name that turns inward (DNS rebinding) is refused at the next connect."""
+    port = keepalive.server_address[1]
+    answers = iter(["127.0.0.1", "10.0.0.7"])
+    seen: list[tuple[str, int]] = []
+    strict = AddressPolicy(allow_private=False)
+
+    async def rebinding(policy: AddressPolicy, host: str, port_: int) -> IPAddress:
+        seen.append((host, port_))
+        ip = ipaddress.ip_address(next(answers))
+        if ip.is_private and not ip.is_loopback:
+            strict.check_ip(ip, host=host)
+        return ip
+
+    monkeypatch.setattr(client_module, "resolve_checked", rebinding)
+    lax = settings.with_(connect_to=(ConnectTo("portal.test", None, "", port),))
+
+    async def go() -> None:
+        session = aiohttp_session(lax, ssl_context(lax), limit=8, keepalive=0.05)
+        async with httpx.AsyncClient(transport=AiohttpTransport(lambda: session)) as client:
+            assert (await client.get("http://portal.test/")).status_code == 200
+            await asyncio.sleep(0.3)  # the keep-alive connection expires
+            with pytest.raises(RefusedAddress):
+                await client.get("http://portal.test/")
+
+    asyncio.run(go())
+    assert seen == [("portal.test", port), ("portal.test", port)]
+    assert keepalive.connections == 1
