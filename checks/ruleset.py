@@ -122,13 +122,14 @@ class Section:
         return frozenset(compact(h) for h in self.hosts)
 
     @cached_property
-    def signature_words(self) -> frozenset[str]:
-        """The longest word of each label and slug key.
+    def key_words(self) -> tuple[tuple[str, ...], ...]:
+        """The distinct words of each label and slug key.
 
-        A name or slug that holds a key holds its every word, so a link without any of
-        these words cannot name the section by words (`checks.sections._Places`).
+        A name or slug that holds a key holds its every word, so a link lacking one word
+        of each key cannot name the section by words (`checks.sections._Places`).
         """
-        return frozenset(max(k.split(), key=len) for k in (*self.label_keys, *self.slug_keys))
+        keys = dict.fromkeys((*self.label_keys, *self.slug_keys))
+        return tuple(tuple(dict.fromkeys(k.split())) for k in keys)
 
     @cached_property
     def exclude_keys(self) -> tuple[str, ...]:

@@ -190,8 +190,8 @@ class _Places:
     """The links sections are looked for in, each with its `_LinkView`, indexed by word.
 
     A link names a section only if one of its names or URL segments holds a whole key of
-    the section, and so that key's signature word (`Section.signature_words`), or its
-    URL has one of the section's glued slugs or host words. The index gives the links
+    the section, and so every word of that key (`Section.key_words`), or its URL has one
+    of the section's glued slugs or host words. The index gives the links
     holding any of those; `_match` judges them, in the order of the places, so each
     section looks at a handful of a portal's links instead of every one.
     """
@@ -214,11 +214,24 @@ class _Places:
         self.index = index
 
     def candidates(self, section: Section) -> list[int]:
-        """Indexes (in place order) of the links that may name `section`; the rest cannot."""
+        """Indexes (in place order) of the links that may name `section`; the rest cannot.
+
+        A key is looked up by its word held by the fewest links (none if one of its words
+        is held by no link at all).
+        """
         found: set[int] = set()
         get = self.index.get
-        for word in section.signature_words:
-            found.update(get(word, ()))
+        for words in section.key_words:
+            fewest: list[int] | None = None
+            for word in words:
+                holders = get(word)
+                if holders is None:
+                    fewest = None
+                    break
+                if fewest is None or len(holders) < len(fewest):
+                    fewest = holders
+            if fewest:
+                found.update(fewest)
         for glued in section.slug_compacts:
             found.update(get("\x00glued " + glued, ()))
         for host in section.host_words:
