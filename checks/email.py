@@ -55,14 +55,31 @@ def classify(address: str, agency_domains: Iterable[str], options: Mapping[str, 
     return "other"
 
 
-def _published_on(page: Page, is_home: bool, contact_words: Iterable[str]) -> set[str]:
-    """Addresses this page publishes as the agency's own (see the module docstring)."""
+def _published_on(
+    page: Page,
+    is_home: bool,
+    contact_words: Iterable[str],
+    footers: dict[str, frozenset[str]] | None = None,
+) -> set[str]:
+    """Addresses this page publishes as the agency's own (see the module docstring).
+
+    `footers` keeps each distinct footer's addresses: the template repeats one footer on
+    every page of a portal.
+    """
     if is_home:
         return set(page.emails)
+    if not page.emails:
+        return set()  # what a page publishes is only ever some of its own addresses
     key = match_key(f"{page.title} {page.final_url.split('//', 1)[-1]}")
     if any(f" {w} " in key for w in contact_words):
         return set(page.emails)
-    own = set(find_emails(page.footer_text))
+    footer = page.footer_text
+    found = footers.get(footer) if footers is not None else None
+    if found is None:
+        found = frozenset(find_emails(footer))
+        if footers is not None:
+            footers[footer] = found
+    own = set(found)
     if own.issuperset(page.emails):
         return own  # nothing left for the (whole-page) scan below to add
     # Addresses only behind a mailto: link are not in the visible text at all.
@@ -97,19 +114,19 @@ def email_public_provider(site: PortalArtifacts, ctx: CheckContext) -> list[Find
     # Where each address's evidence is cut from: the page is kept and the excerpt cut
     # only for the addresses shown, because a footer address is rewritten on every page.
     evidence_at: dict[str, tuple[str, Page]] = {}
+    footers: dict[str, frozenset[str]] = {}
     for i, page in enumerate(site.pages):
         url = page.final_url or page.url
-        own = _published_on(page, i == 0, contact_words)
+        own = _published_on(page, i == 0, contact_words, footers)
         for address in page.emails:
-            row = rows.setdefault(
-                address,
-                {
+            row = rows.get(address)
+            if row is None:
+                row = rows[address] = {
                     "address": address,
                     "class": classify(address, site.agency_domains, ctx.options),
                     "url": url,
                     "published": False,
-                },
-            )
+                }
             if address in own and not row["published"]:
                 row["published"], row["url"] = True, url
             if address not in evidence_at or (address in own and evidence_at[address][0] != url):
