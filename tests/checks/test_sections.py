@@ -6,10 +6,13 @@ import unicodedata
 from typing import Any
 
 import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
 
 from checks.base import CheckContext, Finding, Status
 from checks.ruleset import load_ruleset
-from checks.sections import check_sections
+from checks.sections import _match, _Places, check_sections
+from probe.artifacts import Link, Page
 
 R43 = load_ruleset("nd43-2011")
 HOME = "http://portal.test/"
@@ -220,3 +223,45 @@ def test_e_gazette_not_evaluated_for_district_and_weights_from_ruleset(make_site
     assert all(f.weight == R43.weight(f.check) for f in found.values())
     prov = run(make_site([(HOME, home(""))], level="province"))
     assert prov["section.e_gazette"].status is Status.FAIL
+
+
+# Words of every section key of both rulesets, a few decoys, and URL pieces: links made of
+# them name sections often, in every way `_match` knows (text, title, alt, slug, host).
+_R42 = load_ruleset("nd42-2022")
+_KEY_WORDS = sorted(
+    {w for rs in (R43, _R42) for s in rs.sections for k in (*s.label_keys, *s.slug_keys) for w in k.split()}
+)  # fmt: skip
+_WORDS = st.sampled_from([*_KEY_WORDS, "Tin", "TỨC", "thủ", "tục", "xem", "123", "Trang", "chủ"])
+_PHRASE = st.lists(_WORDS, max_size=6).map(" ".join)
+_SLUG = st.lists(_WORDS, min_size=1, max_size=4).map("-".join)
+_HOST = st.sampled_from(
+    ["portal.test", "dichvucong.quangbinh.gov.vn", "motcua.portal.test", "www.portal.test"]
+)
+
+
+@st.composite
+def _links(draw: Any) -> Link:
+    host = draw(_HOST)
+    path = "/".join(draw(st.lists(_SLUG, max_size=3)))
+    query = draw(st.sampled_from(["", "?cat=" + draw(_SLUG), "?id=12"]))
+    return Link(
+        url=f"http://{host}/{path}{query}",
+        text=draw(_PHRASE),
+        title=draw(st.sampled_from(["", draw(_PHRASE)])),
+        alt=draw(st.sampled_from(["", draw(_PHRASE)])),
+        region=draw(st.sampled_from(["nav", "body", "footer"])),
+    )
+
+
+@settings(max_examples=150, deadline=None)
+@given(st.lists(_links(), max_size=25))
+def test_place_index_keeps_every_link_that_names_a_section(links: list[Link]) -> None:
+    """`_Places.candidates` drops only links `_match` would reject, for every section."""
+    page = Page(url=HOME, final_url=HOME, status=200, text="x")
+    places = _Places([(link, page) for link in links])
+    for ruleset in (R43, _R42):
+        for section in ruleset.sections:
+            named = [i for i, item in enumerate(places.items) if _match(section, *item)]
+            candidates = places.candidates(section)
+            assert set(named) <= set(candidates), section.id
+            assert candidates == sorted(candidates)
