@@ -117,3 +117,26 @@ def test_pass_level_from_options(make_site: Any) -> None:
     site = make_site([(URL, body("<p>Thủ tục A - Dịch vụ công mức độ 3</p>"))])
     (finding,) = services_level(site, ctx(pass_level=4))
     assert finding.status == Status.WARN
+
+
+def test_statements_counted_and_first_two_quoted(make_site: Any) -> None:
+    """Every 2022 statement is counted; the evidence quotes the first two, in page order."""
+    items = "".join(f"<p>Thủ tục số {n}: dịch vụ công trực tuyến toàn trình.</p>" for n in range(7))
+    site = make_site([(URL, body(items)), (URL + "b", body("<p>Thủ tục X toàn trình</p>"))])
+    (finding,) = services_level(site, ctx(scheme="2022"))
+    assert finding.details["counts_2022"] == {"full": 8, "partial": 0}
+    quoted = [e.text for e in finding.evidence if "toàn trình" in e.text]
+    assert len(quoted) == 2
+    assert "Thủ tục số 0" in quoted[0] and "Thủ tục số 1" in quoted[1]
+
+
+def test_repeated_service_keeps_its_first_evidence_and_highest_level(make_site: Any) -> None:
+    """A service named on several pages is one service: first quote, best level."""
+    pages = [
+        (URL, body("<p>Cấp giấy phép xây dựng - Dịch vụ công mức độ 3</p>")),
+        (URL + "a", body("<p>Cấp giấy phép xây dựng - Dịch vụ công mức độ 3</p>")),
+        (URL + "b", body("<p>Cấp giấy phép xây dựng - Dịch vụ công mức độ 4</p>")),
+    ]
+    (finding,) = services_level(make_site(pages), ctx())
+    assert finding.details["counts"] == {"1": 0, "2": 0, "3": 0, "4": 1}
+    assert finding.evidence[0].url == URL + "b"
