@@ -50,11 +50,17 @@ def _section_pages(site: PortalArtifacts, ctx: CheckContext) -> list[Page]:
     # it; labels repeat across pages (menus), so each distinct one is tested once.
     wanted_keys = [re.escape(k) for k in keys if k != " "]
     any_key = re.compile("|".join(wanted_keys)) if wanted_keys else None
-    # Keyed by the names themselves: building each link's `label` costs more than the test.
+    # Only links to crawled pages can make a page a section page, and a URL already
+    # known to be one needs no second look; labels repeat across pages (menus), so
+    # each distinct (text, title, alt) is tested once.
+    crawled = {u for page in site.pages[1:] for u in (page.url, page.final_url)}
     label_hits: dict[tuple[str, str, str], bool] = {}
     targets: set[str] = set()
     for page in site.pages:
         for link in page.links:
+            url = link.url
+            if url in targets or url not in crawled:
+                continue
             names = (link.text, link.title, link.alt)
             hit = label_hits.get(names)
             if hit is None:
@@ -62,11 +68,15 @@ def _section_pages(site: PortalArtifacts, ctx: CheckContext) -> list[Page]:
                     any_key is not None and any_key.search(match_key(link.label)) is not None
                 )
             if hit:
-                targets.add(link.url)
+                targets.add(url)
     found = []
     for page in site.pages[1:]:
+        if page.url in targets or page.final_url in targets:
+            found.append(page)
+            continue
         slug = match_key(page.final_url.split("//", 1)[-1].split("/", 1)[-1])
-        if page.url in targets or page.final_url in targets or any(k in slug for k in keys):
+        # `keys` holds no " " (section keys never do), so this is "some key is in slug".
+        if any_key is not None and any_key.search(slug) is not None:
             found.append(page)
     return found
 
