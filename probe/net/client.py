@@ -262,14 +262,16 @@ class ProbeClient(httpx.AsyncClient):
         request (fetch follows redirects itself) and parse every response for cookies
         (through `urllib` and `email` objects). The crawl needs none of that per page.
         Cookies behave as before: the jar's cookies are sent with each request, and a
-        response is parsed for cookies when it sets one.
+        response is parsed for cookies when it sets one. Event hooks are not run.
         """
+        if self.is_closed:
+            raise RuntimeError("Cannot send a request, as the client has been closed.")
         merged = self.headers
         if headers:
             merged = httpx.Headers(merged)
             merged.update(headers)
         request = httpx.Request(
-            "GET", url, headers=merged, extensions={"timeout": self._timeout_dict()}
+            "GET", url, headers=merged, extensions={"timeout": dict(self._timeout_dict())}
         )
         cookies = self.cookies
         if cookies:

@@ -253,12 +253,15 @@ class AiohttpTransport(httpx.AsyncBaseTransport):
     def __init__(self, factory: Callable[[], aiohttp.ClientSession]) -> None:
         self._factory = factory
         self._session: aiohttp.ClientSession | None = None
+        self._closed = False
         self._timeouts: dict[tuple[float | None, ...], aiohttp.ClientTimeout] = {}
 
     @property
     def session(self) -> aiohttp.ClientSession:
         """The aiohttp session (made now if no request has been sent yet)."""
         if self._session is None:
+            if self._closed:  # a new session now would never be closed
+                raise RuntimeError("the transport has been closed")
             self._session = self._factory()
         return self._session
 
@@ -315,6 +318,7 @@ class AiohttpTransport(httpx.AsyncBaseTransport):
         )
 
     async def aclose(self) -> None:
+        self._closed = True
         session, self._session = self._session, None
         if session is not None:
             await session.close()

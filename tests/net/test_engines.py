@@ -17,6 +17,7 @@ from collections.abc import Iterator
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from typing import Any
 
+import aiohttp
 import httpx
 import pytest
 
@@ -286,3 +287,24 @@ def test_every_new_connection_is_resolved_and_checked(
     asyncio.run(go())
     assert seen == [("portal.test", port), ("portal.test", port)]
     assert keepalive.connections == 1
+
+
+@pytest.mark.parametrize("engine", ENGINES)
+def test_a_closed_client_sends_nothing(settings: Settings, engine: str) -> None:
+    async def go() -> None:
+        async with build_client(settings, engine=engine) as client:
+            pass
+        with pytest.raises(RuntimeError, match="closed"):
+            await client.open_get("http://site.test/")
+        result = await fetch(client, "http://site.test/", settings=settings)
+        assert result.error == "error" and "closed" in result.message
+
+    asyncio.run(go())
+
+    def no_session() -> aiohttp.ClientSession:
+        raise AssertionError("a closed transport must not open a session")
+
+    transport = AiohttpTransport(no_session)
+    asyncio.run(transport.aclose())
+    with pytest.raises(RuntimeError, match="closed"):
+        _ = transport.session
