@@ -1,0 +1,218 @@
+"""CPU per page of the fetch path alone, engine by engine, on the nginx fleet (issue 7).
+
+The crawl profile cannot say how much of a page's CPU is the HTTP engine and how much is
+probe's own fetch logic; this runs only that part, over the fleet's real pages, with the
+crawl's shape (portals in flight, a few requests in flight per portal, keep-alive), so
+an engine or a change to `probe/net/fetch.py` can be judged in seconds. Every variant
+reads every body raw to its end; CPU is `time.process_time()` of the fetching only
+(client set-up and teardown excluded), divided by pages. Variants run in turn within
+one process, `--repeat` times, in a rotating order; the median and the minimum are
+printed (the machine is shared: compare figures from the same invocation only).
+
+  a        plain httpx as `build_client(engine="httpx")` builds it (httpcore pools)
+  b-lib    httpx over the `httpx-aiohttp` package's AiohttpTransport (if installed)
+  b        httpx over probe's AiohttpTransport (`build_client(engine="aiohttp")`)
+  c        raw aiohttp, no httpx at all
+  d-httpx  the whole `probe.net.fetch.fetch()` on a
+  d-aio    the whole `probe.net.fetch.fetch()` on b (what a crawl runs)
+
+`--night2` sends each page's ETag (If-None-Match), so every answer is a bodiless 304,
+as on a second night over an unchanged fleet. `--idle-origins N` first fetches one page
+from each of N other portals and leaves those keep-alive connections idle in the pool
+while the measured portals run: per-request CPU must not grow with them (httpcore's
+single pool scanned them all; see pools.py).
+
+Usage: micro_fetch.py [--fleet DIR] [--portals 40] [--in-flight 8] [--per-portal 4]
+[--repeat 5] [--variants a,b,c,d-aio] [--idle-origins 0] [--night2]
+"""
+
+from __future__ import annotations
+
+import argparse
+import asyncio
+import json
+import statistics
+import time
+from collections.abc import Awaitable, Callable
+from pathlib import Path
+
+import aiohttp
+import httpx
+
+from probe.net.client import build_client
+from probe.net.fetch import fetch
+from probe.net.guard import AddressPolicy
+from probe.net.hosts import HostGate
+from probe.settings import Settings
+
+Get = Callable[[str], Awaitable[int]]
+
+
+def _portals(fleet: Path, count: int, skip: int = 0) -> list[list[str]]:
+    manifest = json.loads((fleet / "manifest.json").read_text(encoding="utf-8"))
+    return [list(p["pages"]) for p in manifest["portals"][skip : skip + count]]
+
+
+async def _crawl(portals: list[list[str]], get: Get, in_flight: int, per_portal: int) -> int:
+    """Fetch every page: `in_flight` portals at once, `per_portal` requests each."""
+    gate = asyncio.Semaphore(in_flight)
+    received = 0
+
+    async def portal(pages: list[str]) -> None:
+        async with gate:
+            queue = list(reversed(pages))
+
+            async def worker() -> None:
+                nonlocal received
+                while queue:
+                    size = await get(queue.pop())
+                    received += size  # after the await: no update is lost
+
+            await asyncio.gather(*(worker() for _ in range(per_portal)))
+
+    await asyncio.gather(*(portal(p) for p in portals))
+    return received
+
+
+def _httpx_get(client: httpx.AsyncClient, etags: dict[str, str]) -> Get:
+    async def get(url: str) -> int:
+        headers = {"If-None-Match": etags[url]} if url in etags else None
+        request = client.build_request("GET", url, headers=headers)
+        response = await client.send(request, stream=True)
+        size = 0
+        try:
+            async for chunk in response.aiter_raw():
+                size += len(chunk)
+        finally:
+            await response.aclose()
+        return size
+
+    return get
+
+
+def _fetch_get(client: httpx.AsyncClient, settings: Settings, etags: dict[str, str]) -> Get:
+    policy = AddressPolicy(settings.allow_private)
+    hosts = HostGate(settings)
+
+    async def get(url: str) -> int:
+        etag = etags.get(url, "")
+        result = await fetch(client, url, settings=settings, policy=policy, hosts=hosts, etag=etag)
+        if result.error:
+            raise RuntimeError(f"{url}: {result.error} {result.message}")
+        return len(result.body)
+
+    return get
+
+
+async def _etags(portals: list[list[str]]) -> dict[str, str]:
+    """Each page's ETag, for `--night2` (fetched once, untimed)."""
+    async with aiohttp.ClientSession() as session:
+
+        async def etag(url: str) -> tuple[str, str]:
+            async with session.get(url, allow_redirects=False) as response:
+                await response.read()
+                return url, response.headers.get("ETag", "")
+
+        found = await asyncio.gather(*(etag(url) for pages in portals for url in pages))
+    return {url: tag for url, tag in found if tag}
+
+
+def _library_client(settings: Settings) -> httpx.AsyncClient | None:
+    try:
+        from httpx_aiohttp import AiohttpTransport  # type: ignore[import-not-found]
+    except ImportError:
+        return None
+    return httpx.AsyncClient(
+        transport=AiohttpTransport(trust_env=False),
+        headers={"User-Agent": settings.user_agent, "Accept-Encoding": "gzip, deflate, br"},
+        follow_redirects=False,
+        trust_env=False,
+    )
+
+
+async def _variant(name: str, portals: list[list[str]], a: argparse.Namespace) -> tuple[float, int]:
+    """(CPU seconds of the fetching, bytes received) for one variant."""
+    settings = a.settings
+    idle = [pages[:1] for pages in a.idle]
+    if name == "c":
+        connector = aiohttp.TCPConnector(limit=0, use_dns_cache=False)
+        async with aiohttp.ClientSession(
+            connector=connector,
+            auto_decompress=False,
+            headers={"User-Agent": settings.user_agent},
+            cookie_jar=aiohttp.DummyCookieJar(),
+        ) as session:
+
+            async def get(url: str) -> int:
+                size = 0
+                headers = {"If-None-Match": a.etags[url]} if url in a.etags else None
+                async with session.get(url, allow_redirects=False, headers=headers) as response:
+                    while chunk := await response.content.readany():
+                        size += len(chunk)
+                return size
+
+            await _crawl(idle, get, a.in_flight, 1)
+            start = time.process_time()
+            received = await _crawl(portals, get, a.in_flight, a.per_portal)
+            return time.process_time() - start, received
+    if name == "b-lib":
+        client = _library_client(settings)
+        if client is None:
+            return float("nan"), 0
+    else:
+        engine = "httpx" if name in ("a", "d-httpx") else "aiohttp"
+        client = build_client(settings, engine=engine)
+    async with client:
+        if name.startswith("d-"):
+            get = _fetch_get(client, settings, a.etags)
+        else:
+            get = _httpx_get(client, a.etags)
+        await _crawl(idle, get, a.in_flight, 1)
+        start = time.process_time()
+        received = await _crawl(portals, get, a.in_flight, a.per_portal)
+        return time.process_time() - start, received
+
+
+def main() -> None:
+    ap = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawTextHelpFormatter)
+    ap.add_argument("--fleet", type=Path, default=Path("bench/out/fleet-200"))
+    ap.add_argument("--portals", type=int, default=40)
+    ap.add_argument("--in-flight", type=int, default=8, help="portals at once")
+    ap.add_argument("--per-portal", type=int, default=4, help="requests at once per portal")
+    ap.add_argument("--repeat", type=int, default=5)
+    ap.add_argument("--variants", default="a,b-lib,b,c,d-httpx,d-aio")
+    ap.add_argument("--idle-origins", type=int, default=0, help="idle pooled origins")
+    ap.add_argument("--night2", action="store_true", help="conditional requests (every page a 304)")
+    a = ap.parse_args()
+    a.settings = Settings().with_(
+        allow_private=True,
+        per_host_concurrency=a.per_portal,
+        portal_concurrency=a.in_flight,
+        min_delay=0.0,
+    )
+    portals = _portals(a.fleet, a.portals)
+    a.idle = _portals(a.fleet, a.idle_origins, skip=a.portals)
+    a.etags = asyncio.run(_etags(portals)) if a.night2 else {}
+    pages = sum(map(len, portals))
+    names = [n.strip() for n in a.variants.split(",") if n.strip()]
+    times: dict[str, list[float]] = {n: [] for n in names}
+    sizes: dict[str, int] = {}
+    for round_ in range(a.repeat):
+        shift = round_ % len(names)
+        for name in names[shift:] + names[:shift]:
+            seconds, received = asyncio.run(_variant(name, portals, a))
+            times[name].append(seconds * 1000 / pages)
+            sizes[name] = received
+    print(f"{pages} pages ({a.portals} portals, {a.in_flight} in flight x {a.per_portal}, "
+          f"{len(a.idle)} idle origins{', night 2' if a.night2 else ''}), "
+          f"{a.repeat} rounds; CPU ms/page")  # fmt: skip
+    for name in names:
+        got = times[name]
+        print(
+            f"  {name:8s} median {statistics.median(got):6.3f}  min {min(got):6.3f}"
+            f"  ({sizes[name] / pages / 1024:.1f} KiB/page)"
+        )
+
+
+if __name__ == "__main__":
+    main()
