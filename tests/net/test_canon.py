@@ -74,3 +74,29 @@ def test_canonical_of_absolute_urls_is_stable(url: str) -> None:
     if first is not None:
         assert canonical(first) == first
         assert canonical(url.upper()[:4] + url[4:]) == first  # scheme case ignored
+
+
+@pytest.mark.parametrize(
+    ("href", "expected"),
+    [
+        ("0 #", "http://so.quangbinh.gov.vn/a/b/0%20"),
+        ("x.html #top", "http://so.quangbinh.gov.vn/a/b/x.html%20"),
+        ("/x?a= &sid=1", "http://so.quangbinh.gov.vn/x?a=%20"),
+        ("/x?\u3000#", "http://so.quangbinh.gov.vn/x?%E3%80%80"),
+        ("/a b/c", "http://so.quangbinh.gov.vn/a b/c"),  # inner spaces stay as they were
+    ],
+)
+def test_whitespace_left_at_the_end_is_percent_encoded(href: str, expected: str) -> None:
+    """Whitespace before a fragment (or a dropped session id) ends the URL: written raw,
+    canonical() of the result would strip it, and one page would have two spellings."""
+    url = canonical(href, BASE)
+    assert url == expected
+    assert canonical(url) == url
+
+
+def test_origins_are_normalised_per_scheme() -> None:
+    """The cached origin part depends on the scheme: 443 is the default port of https only."""
+    assert canonical("https://A.vn:443/x") == "https://a.vn/x"
+    assert canonical("http://A.vn:443/x") == "http://a.vn:443/x"
+    assert canonical("http://u@A.vn:80/x") == "http://u@a.vn/x"
+    assert canonical("http://A.vn:99999/x") is None
