@@ -183,7 +183,11 @@ def _reference_emails(text: str) -> list[str]:
 
 _DATE_PIECES = st.sampled_from(
     ["1", "12", "2015", "05", "0", "/", "-", ".", " ", "  ", "\n", "ngày", "Ngay", "NGÀY",
-     "tháng", "THANG", "năm", "nam", ",", "T", "Đ", "QĐ", "a", "ngày 1 tháng 2 năm 2020"]
+     "tháng", "THANG", "năm", "nam", ",", "T", "Đ", "QĐ", "a", "ngày 1 tháng 2 năm 2020",
+     # what the anchors of `_candidates` must not miss: any case of the month word, any
+     # whitespace before it, digits of other scripts (\d), a separator at either end
+     "Tháng", "tHáNg", "ThÁnG", "thAng", "th", "Th", "t", "\xa0", "\u3000", "\t", "٣", "١٢",
+     "2015-10-12", "3.4.2019", "123", "/2020/"]
 )  # fmt: skip
 _EMAIL_PIECES = st.sampled_from(
     ["a", "vanthu", "x.y", "Ab", "9", "-", "_", ".", " ", "  ", "@", " @ ", "[at]", "( a )",
@@ -209,3 +213,10 @@ def test_find_emails_long_page_with_many_at_signs() -> None:
     """A page full of "@" in prose (code samples, handles) still finds the one address."""
     text = "xin chào @user " * 3000 + "liên hệ: vanthu[at]quangbinh[.]gov[.]vn" + " @x" * 500
     assert find_emails(text) == _reference_emails(text) == ["vanthu@quangbinh.gov.vn"]
+
+
+def test_nfc_text_may_skip_normalisation() -> None:
+    """`is_nfc=True` (extraction's page text) finds what the normalising call finds."""
+    text = "Ngày 12 tháng 10 năm 2015, liên hệ vanthu[at]lethuy[.]gov[.]vn hoặc 03/11/2026"
+    assert find_dates(text, is_nfc=True) == find_dates(text)
+    assert find_emails(text, is_nfc=True) == find_emails(text) == ["vanthu@lethuy.gov.vn"]

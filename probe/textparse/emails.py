@@ -138,18 +138,20 @@ def _text_matches(text: str) -> list[re.Match[str]]:
     return out
 
 
-def find_emails(text: str, hrefs: Iterable[str] = ()) -> list[str]:
+def find_emails(text: str, hrefs: Iterable[str] = (), *, is_nfc: bool = False) -> list[str]:
     """Every address in `mailto:` links, then in the text, lower-cased, each once.
 
     Obfuscated spellings are decoded: "vanthu[at]…", "vanthu (a) …", "vanthu (at) …",
     "vanthu @ …" and "…quangbinh[.]gov[.]vn". A bare word "at" is NOT taken as "@":
     in English text that would turn "contact us at portal.gov.vn" into an address.
+    The text is read NFC; `is_nfc=True` says it already is (extraction's page text),
+    which saves most of the cost on a page with no address.
     """
     seen: dict[str, None] = {}
     for href in hrefs:
         for address in _from_mailto(href.strip()):
             seen.setdefault(address, None)
     if text:
-        for address in _from_text(unicodedata.normalize("NFC", text)):
+        for address in _from_text(text if is_nfc else unicodedata.normalize("NFC", text)):
             seen.setdefault(address, None)
     return list(seen)
