@@ -156,6 +156,7 @@ def execute(
 
     ruleset = resolve_ruleset(ruleset_id)
     store = open_store(settings.db_url)
+    _raise_open_files_limit(settings)
     total = sum(len(t.urls) for t in targets)
     detail = total <= 2
     stream = JsonStream(sys.stdout, lang) if fmt == "json" and not detail else None
@@ -182,6 +183,26 @@ def execute(
     ):
         return 1
     return 0
+
+
+def _raise_open_files_limit(settings: Settings) -> None:
+    """Lift the soft open-files limit towards the hard one when the run needs more sockets.
+
+    A run keeps `portal_concurrency × per_host` connections open at once (two per slot
+    while a pool replaces one); systemd and many shells start services at a soft limit of
+    1,024, which 200 slow portals in flight would exhaust as "connect_error" findings.
+    """
+    try:
+        import resource
+    except ImportError:  # not on POSIX: nothing to raise
+        return
+    need = 2 * settings.portal_concurrency * settings.per_host_concurrency + 256
+    soft, hard = resource.getrlimit(resource.RLIMIT_NOFILE)
+    if soft >= need or soft == resource.RLIM_INFINITY:
+        return
+    target = need if hard == resource.RLIM_INFINITY else min(need, hard)
+    if target > soft:
+        resource.setrlimit(resource.RLIMIT_NOFILE, (target, hard))
 
 
 async def _run_with_signals(
