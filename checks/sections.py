@@ -171,7 +171,12 @@ class _LinkView:
     segments: tuple[tuple[str, str, str], ...]  # (segment, slug words, compacted)
 
 
-def _view(link: Link) -> _LinkView:
+def _view(link: Link, words: dict[str, tuple[str, str]] | None = None) -> _LinkView:
+    """The `_LinkView` of a link; `words` keeps each URL piece's keys for the next link.
+
+    Links of a portal share their host and most path segments (``tin-tuc``,
+    ``chi-tiet``), so their slug words and glued forms are worked out once per piece.
+    """
     names = tuple(
         (how, label, match_key(label))
         for how, label in (("text", link.text), ("title", link.title), ("alt", link.alt))
@@ -179,11 +184,18 @@ def _view(link: Link) -> _LinkView:
     )
     parts = urlsplit(link.url)
     host = parts.hostname or ""
-    first = compact(host.removeprefix("www.").split(".", 1)[0]) if host else ""
-    segments = tuple(
-        (seg, slug_words(seg), compact(seg)) for seg in _segments(parts.path, parts.query)
-    )
+    words = {} if words is None else words
+    first = _piece(words, host.removeprefix("www.").split(".", 1)[0])[1] if host else ""
+    segments = tuple((seg, *_piece(words, seg)) for seg in _segments(parts.path, parts.query))
     return _LinkView(names, host, first, segments)
+
+
+def _piece(words: dict[str, tuple[str, str]], piece: str) -> tuple[str, str]:
+    """(`slug_words`, `compact`) of a URL piece, kept in `words`."""
+    known = words.get(piece)
+    if known is None:
+        known = words[piece] = (slug_words(piece), compact(piece))
+    return known
 
 
 class _Places:
@@ -198,7 +210,8 @@ class _Places:
 
     def __init__(self, pairs: list[tuple[Link, Page]]) -> None:
         self.pairs = pairs
-        self.items = [(link, page, _view(link)) for link, page in pairs]
+        words: dict[str, tuple[str, str]] = {}
+        self.items = [(link, page, _view(link, words)) for link, page in pairs]
         index: dict[str, list[int]] = {}
         for i, (_, _, view) in enumerate(self.items):
             keys: set[str] = set()
