@@ -153,23 +153,26 @@ def prefix_starts(
     positions serve a search of the text and one of `folded` itself (folding is
     idempotent). The prefix analysis is kept in the run memo: patterns repeat per page.
     """
-    key = ("folded_prefix", pattern)
-    prefix = memo.get(key) if memo is not None else None
-    if prefix is None:
-        prefix = folded_prefix(pattern)
+    key = ("prefix_finder", pattern)
+    finder = memo.get(key, False) if memo is not None else False
+    if finder is False:
+        finder = _prefix_finder(folded_prefix(pattern))
         if memo is not None:
-            memo[key] = prefix
+            memo[key] = finder
+    if finder is None:
+        return None
+    return [m.start() for m in finder.finditer(folded)]
+
+
+def _prefix_finder(prefix: str) -> re.Pattern[str] | None:
+    """A search for every place `prefix` starts (None for no prefix)."""
     if not prefix:
         return None
-    # Every occurrence, overlapping ones too ("level" in "levelevel"): `str.find` scans
-    # a page in about half the instructions of a regex search for the same literal.
-    starts: list[int] = []
-    find = folded.find
-    at = find(prefix)
-    while at != -1:
-        starts.append(at)
-        at = find(prefix, at + 1)
-    return starts
+    # A prefix that can overlap itself ("level") must not lose the later of two
+    # overlapping candidates: consume one letter, look ahead for the rest.
+    overlapping = any(prefix.endswith(prefix[:k]) for k in range(1, len(prefix)))
+    head, rest = re.escape(prefix[0]), re.escape(prefix[1:])
+    return re.compile(f"{head}(?={rest})" if overlapping else head + rest)
 
 
 def finditer_at(
