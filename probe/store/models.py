@@ -157,6 +157,9 @@ class PortalResult(Base):
     bytes_received: Mapped[int] = mapped_column(BigInteger, default=0)
     started_at: Mapped[datetime] = mapped_column(UtcDateTime)
     finished_at: Mapped[datetime] = mapped_column(UtcDateTime)
+    # Digest of everything the findings were computed from (`probe.memo.portal_digest`):
+    # an unchanged portal's next night reuses these findings; "" (before 0004) never is.
+    inputs_digest: Mapped[str] = mapped_column(String(64), default="", server_default="")
 
     run: Mapped[Run] = relationship(back_populates="results")
     portal: Mapped[Portal] = relationship()

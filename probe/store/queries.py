@@ -10,7 +10,7 @@ from collections import defaultdict
 from collections.abc import Callable
 from typing import Any
 
-from sqlalchemy import func, select
+from sqlalchemy import Select, func, select
 from sqlalchemy.orm import Session
 
 from checks.base import Evidence, Finding, Status
@@ -30,6 +30,7 @@ from probe.store.records import RunInfo, ScorePoint, StoredPage, StoredResult
 from probe.store.rows import Executor
 
 _BLOB, _PAGE, _PARSED = Blob.__table__, PageRecord.__table__, ParsedPage.__table__
+_FINDING = FindingRecord.__table__
 _PORTAL, _RESULT = Portal.__table__, PortalResult.__table__
 
 
@@ -77,9 +78,7 @@ def _finding(f: FindingRecord) -> Finding:
         check=f.check_id,
         status=Status(f.status),
         message={"vi": f.message_vi, "en": f.message_en},
-        evidence=tuple(
-            Evidence(str(e.get("url", "")), str(e.get("text", ""))) for e in f.evidence or []
-        ),
+        evidence=_evidence(f.evidence),
         details=dict(f.details or {}),
         weight=f.weight,
     )
@@ -143,6 +142,7 @@ def run_results(s: Session, run_id: int) -> list[StoredResult]:
             finished_at=r.finished_at,
             findings=tuple(findings.get(r.id, ())),
             pages=tuple(pages.get(r.id, ())),
+            inputs_digest=r.inputs_digest,
         )
         for r, url in rows
     ]
@@ -171,6 +171,61 @@ def score_history(s: Session, portal_url: str, limit: int) -> list[ScorePoint]:
         .limit(limit)
     ).all()
     return [ScorePoint(r.id, r.started_at, r.outcome, r.score) for r in rows]
+
+
+def previous_findings(s: Executor, portal_url: str) -> tuple[str, list[Finding]]:
+    """`(inputs_digest, findings)` of the portal's latest result with a digest, or `("", [])`.
+
+    One statement: the result is found as a scalar subquery (the portal by its unique URL,
+    then its results through `ix_portal_result_portal_id`) and outer-joined to its findings
+    in finding-id order, so a result without findings still yields its digest. The rows
+    are read through Core, not the ORM: this runs once per portal on every night.
+    """
+    rows = s.execute(previous_findings_query(portal_url)).all()
+    if not rows:
+        return "", []
+    findings = [
+        Finding(
+            check=check_id,
+            status=Status(status),
+            message={"vi": vi, "en": en},
+            evidence=_evidence(evidence),
+            details=dict(details or {}),
+            weight=weight,
+        )
+        for _digest, check_id, status, vi, en, evidence, details, weight in rows
+        if check_id is not None
+    ]
+    return rows[0][0], findings
+
+
+def previous_findings_query(portal_url: str) -> Select[Any]:
+    """The statement of `previous_findings` (apart so a test can EXPLAIN it)."""
+    latest = (
+        select(func.max(_RESULT.c.id))
+        .select_from(_RESULT.join(_PORTAL, _PORTAL.c.id == _RESULT.c.portal_id))
+        .where(_PORTAL.c.url == portal_url, _RESULT.c.inputs_digest != "")
+        .scalar_subquery()
+    )
+    return (
+        select(
+            _RESULT.c.inputs_digest,
+            _FINDING.c.check_id,
+            _FINDING.c.status,
+            _FINDING.c.message_vi,
+            _FINDING.c.message_en,
+            _FINDING.c.evidence,
+            _FINDING.c.details,
+            _FINDING.c.weight,
+        )
+        .select_from(_RESULT.outerjoin(_FINDING, _FINDING.c.result_id == _RESULT.c.id))
+        .where(_RESULT.c.id == latest)
+        .order_by(_FINDING.c.id)
+    )
+
+
+def _evidence(items: list[Any] | None) -> tuple[Evidence, ...]:
+    return tuple(Evidence(str(e.get("url", "")), str(e.get("text", ""))) for e in items or ())
 
 
 def _latest_checked(portal_url: str) -> Any:

@@ -66,7 +66,8 @@ class StoredResult:
     """One portal in one run: outcome, score, findings (with evidence) and pages.
 
     `pages` lists fetched pages first in crawl order, then failures. `reason` is set when
-    `outcome` is not `checked`.
+    `outcome` is not `checked`. `inputs_digest` is the digest of what the findings were
+    computed from (`probe.memo.portal_digest`), "" when none was recorded.
     """
 
     id: int
@@ -83,6 +84,7 @@ class StoredResult:
     finished_at: datetime
     findings: tuple[Finding, ...] = ()
     pages: tuple[StoredPage, ...] = ()
+    inputs_digest: str = ""
 
 
 @dataclass(frozen=True, slots=True)

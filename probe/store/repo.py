@@ -219,6 +219,7 @@ class Store:
         *,
         started_at: datetime | None = None,
         cached_parses: Collection[str] | None = None,
+        inputs_digest: str = "",
     ) -> int:
         """Store one portal of a run (result, pages, failures, bodies, findings) atomically.
 
@@ -227,7 +228,9 @@ class Store:
         `started_at` defaults to the first page's fetch time, else the run clock.
         With `cached_parses` (the parse-cache keys the crawl used), every page's parse not
         cached yet is cached for the next night (`probe.store.pagecodec`); None leaves the
-        cache alone.
+        cache alone. `inputs_digest` is the digest of what `findings` were computed from
+        (`probe.memo.portal_digest`); the next night's `previous_findings` hands the findings
+        back with it, and "" means they are never reused.
 
         This runs once per portal in the runner's writer thread, so it is written for
         few statements (about ten a portal, whatever its page count) through SQLAlchemy
@@ -269,6 +272,7 @@ class Store:
                     bytes_received=sum(p.size for p in site.pages if not p.not_modified),
                     started_at=started_at or first or site.now,
                     finished_at=now,
+                    inputs_digest=clip(inputs_digest, 64),
                 )
             )
             result_id = int(added.inserted_primary_key[0])
@@ -284,6 +288,17 @@ class Store:
             if cached_parses is not None:
                 store_parsed(conn, site.pages, keys, cached_parses, now)
             return result_id
+
+    def previous_findings(self, portal_url: str) -> tuple[str, list[Finding]]:
+        """`(inputs_digest, findings)` of the portal's latest result that recorded a digest.
+
+        Latest means highest id, in any run and with any outcome: the runner compares the
+        digest with tonight's and, when they are equal, reuses the findings (in their stored
+        order) instead of re-running the checks that do not read the clock. `("", [])` when
+        the portal has no such result. One statement.
+        """
+        with self.engine.connect() as conn:
+            return queries.previous_findings(conn, portal_url)
 
     def save_agency_findings(self, run_id: int, agency_id: str, findings: Sequence[Finding]) -> int:
         """Store findings about an agency as a whole (e.g. parallel portals)."""
