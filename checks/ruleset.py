@@ -180,9 +180,29 @@ class Ruleset:
     def _sections_by_id(self) -> Mapping[str, Section]:
         return MappingProxyType({s.id: s for s in self.sections})
 
+    @cached_property
+    def _check_ids(self) -> tuple[str, ...]:
+        return tuple(s.check_id for s in self.sections) + tuple(self.checks)
+
+    @cached_property
+    def _family_ids(self) -> dict[str, tuple[str, ...]]:
+        return {}
+
     def check_ids(self) -> tuple[str, ...]:
         """Every finding id this ruleset asks for: sections first, then the other checks."""
-        return tuple(s.check_id for s in self.sections) + tuple(self.checks)
+        return self._check_ids
+
+    def family_ids(self, family: str) -> tuple[str, ...]:
+        """The ids a check family answers for: its own id or ids under it (``section.…``).
+
+        Kept per family: the engine asks for every family of every portal it judges.
+        """
+        found = self._family_ids.get(family)
+        if found is None:
+            prefix = family + "."
+            found = tuple(c for c in self._check_ids if c == family or c.startswith(prefix))
+            self._family_ids[family] = found
+        return found
 
     def section(self, section_id: str) -> Section:
         """The section with this id (``intro`` or ``section.intro``)."""

@@ -115,3 +115,22 @@ def test_scoring_weighted_excluding_na_unknown() -> None:
     assert b.counts == {"pass": 1, "warn": 1, "fail": 1, "na": 1, "unknown": 1}
     assert b.excluded_weight == 10
     assert score([Finding("d", Status.NA, msg)]) is None
+
+
+def test_engine_weighting_keeps_every_finding_field() -> None:
+    """The engine rebuilds each finding with the ruleset's weight; no other field may change.
+
+    It spells the fields out (cheaper than `dataclasses.replace`), so a field added to
+    `Finding` must be added there too: this fails until it is.
+    """
+    import dataclasses
+
+    from checks.base import Evidence, Finding, Status
+
+    names = [f.name for f in dataclasses.fields(Finding)]
+    assert names == ["check", "status", "message", "evidence", "details", "weight"]
+    f = Finding(
+        "licence", Status.WARN, {"vi": "a", "en": "b"}, (Evidence("u", "t"),), {"x": 1}, 3.0
+    )
+    rebuilt = Finding(f.check, f.status, f.message, f.evidence, f.details, 0.5)
+    assert rebuilt == dataclasses.replace(f, weight=0.5)
