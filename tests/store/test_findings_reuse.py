@@ -10,7 +10,7 @@ import sqlalchemy as sa
 from checks.base import Evidence, Finding, Status
 from probe.store import Store, open_store
 from probe.store.models import PortalResult
-from probe.store.queries import previous_findings_query
+from probe.store.queries import PREVIOUS_FINDINGS
 from tests.store.conftest import NOW, body_of, make_finding, make_site
 
 URL = "http://lethuy.test/"
@@ -137,7 +137,7 @@ def test_sqlite_plan_uses_indexes_not_table_scans(sqlite_url: str) -> None:
     reached through an index (portal by URL, results by portal, findings by result)."""
     with open_store(sqlite_url) as store:
         _save(store, URL, _findings(), DIGEST)
-        stmt = previous_findings_query(URL)
+        stmt = PREVIOUS_FINDINGS.params(portal_url=URL)
         sql = str(stmt.compile(store.engine, compile_kwargs={"literal_binds": True}))
         with store.engine.connect() as conn:
             detail = [row[-1] for row in conn.exec_driver_sql("EXPLAIN QUERY PLAN " + sql)]
