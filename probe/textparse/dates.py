@@ -124,7 +124,7 @@ def _candidates(text: str) -> tuple[list[int], list[int], list[int]]:
     - day-first starts 1 or 2 characters before its first separator, which has a digit on
       both sides; ISO starts 4 characters before its first "-", likewise between digits;
     - long form is 1–2 digits, whitespace, then "tháng": it starts 1 or 2 characters
-      before the whitespace run that ends at the month word.
+      before the whitespace run that ends at the month word, if a digit ends there.
 
     Each pattern's own lookbehinds then refuse the extra starts (the second separator of
     a date, a digit run of three), exactly as a whole-text `finditer` would.
@@ -148,7 +148,8 @@ def _candidates(text: str) -> tuple[list[int], list[int], list[int]]:
             end = hit.start()
             while end > 0 and text[end - 1].isspace():
                 end -= 1
-            if end < hit.start():  # at least one whitespace character before the word
+            # at least one whitespace character before the word, a digit before that
+            if end < hit.start() and text[end - 1 : end].isdecimal():
                 long_at += (end - 2, end - 1)
     return (
         _ascending(long_at),
