@@ -16,6 +16,7 @@ from __future__ import annotations
 import re
 import unicodedata
 from datetime import date
+from functools import lru_cache
 from typing import Any
 
 from selectolax.lexbor import LexborHTMLParser, LexborNode
@@ -25,7 +26,9 @@ from probe.textparse import find_dates, find_emails
 
 # Bump on any change to what parse_page derives from a body: cached parses
 # (probe.store.pagecodec) are keyed by it, so a change re-parses every page once.
-EXTRACT_VERSION = 1
+# 2: a link href with whitespace before its fragment ("x.html #top") keeps it encoded
+# (canon); the page's own U+0001/U+0002 are never taken for region markers.
+EXTRACT_VERSION = 2
 MAX_LINKS = 2000
 MAX_DATES = 500
 # `str.translate` with a dict costs ~50 ns a character on non-ASCII text (2 ms for a
@@ -42,11 +45,36 @@ _REGIONS = (
     ),
     ("footer", "footer, [id*=footer], [class*=footer], [id*=bottom], [class*=bottom]"),
 )
-# Bracket the region roots in the body text (`_texts`); a root's own text never holds
-# them unless the page does, which `_texts` detects by counting.
-_OPEN, _CLOSE = "\x01", "\x02"
-_MARKERS = re.compile("([\x01\x02])")
+# Every element parse_page reads, found in one walk of the tree: each CSS query walks the
+# whole document (~0.03 ms a fleet page however little it finds), and there were nine.
+# Each tag here is matched by one selector only, so a node's tag says why it was found.
+_DROPPED = ("script", "style", "noscript", "template")
+_WANTED = "base[href], title, form, meta[content], h1, h2, h3, time[datetime], a[href], a[href] img"
+_ALL = ", ".join((*_DROPPED, _WANTED))
+# Bracket the region roots in the body text (`_texts`). U+0000 never comes out of an
+# HTML parse (the tree builder drops it or writes U+FFFD, "&#0;" too), so every one in
+# the body text is a marker of ours, and the character after it says which.
+_MARK = "\x00"
+_OPEN, _CLOSE = _MARK + "(", _MARK + ")"
 _FOOTER_WORDS = ("bản quyền", "©", "copyright", "chịu trách nhiệm", "địa chỉ", "điện thoại")
+# Links seen on a page recur on the portal's other pages (menus, footers, sidebars): the
+# same href, text, title, image and region give the same (immutable) `Link`, so it is made
+# once. Bounded; a few thousand small objects.
+_LINK_CACHE_SIZE = 4096
+
+
+def _fold(text: str) -> str:
+    """`" ".join(text.split())`, without splitting text whose only whitespace is " ".
+
+    Every whitespace character but the space is unprintable (Unicode "Separator" or
+    "Other"), so printable text needs only its runs of spaces collapsed: no list of
+    words to build (a fleet page has ~10,000).
+    """
+    if not text.isprintable():
+        return " ".join(text.split())
+    while "  " in text:
+        text = " ".join(text.split("  "))
+    return text.strip(" ")
 
 
 def _clean(text: str | None) -> str:
@@ -57,7 +85,7 @@ def _clean(text: str | None) -> str:
         if any(c in text for c in _INVISIBLE_CHARS):
             text = _INVISIBLE.sub("", text)
         text = unicodedata.normalize("NFC", text)
-    return " ".join(text.split())
+    return _fold(text)
 
 
 def _attr(node: LexborNode, name: str) -> str:
@@ -71,12 +99,10 @@ def parse_page(html: str, *, url: str, final_url: str, status: int, **fetch_fiel
     from probe.net.canon import canonical
 
     tree = LexborHTMLParser(html)
-    for node in tree.css("script, style, noscript, template"):
-        node.decompose()
+    by_tag = _elements(tree)
     base = final_url or url
-    base_node = tree.css_first("base[href]")
-    if base_node is not None:
-        base = canonical(_attr(base_node, "href"), base) or base
+    if "base" in by_tag:
+        base = canonical(_attr(by_tag["base"][0], "href"), base) or base
 
     region_of: dict[int, str] = {}
     roots: list[tuple[str, LexborNode]] = []
@@ -88,12 +114,12 @@ def parse_page(html: str, *, url: str, final_url: str, status: int, **fetch_fiel
             for a in root.css("a[href]"):
                 region_of[a.mem_id] = region
 
-    links, mailtos = _links(tree, base, region_of)
-    title_node = tree.css_first("title")
-    forms = tuple(_form(f, base) for f in tree.css("form"))
-    meta = tuple(_meta(tree))
-    headings = tuple(h for n in tree.css("h1, h2, h3") if (h := _clean(n.text(separator=" "))))
-    times = _time_dates(tree)
+    links, mailtos = _links(by_tag.get("a", ()), by_tag.get("img", ()), base, region_of)
+    titles = by_tag.get("title")
+    forms = tuple(_form(f, base) for f in by_tag.get("form", ()))
+    meta = tuple(_meta(by_tag.get("meta", ())))
+    headings = tuple(h for n in by_tag.get("h", ()) if (h := _clean(n.text(separator=" "))))
+    times = _time_dates(by_tag.get("time", ()))
 
     body = tree.body
     footer_text = " ".join(
@@ -103,18 +129,18 @@ def parse_page(html: str, *, url: str, final_url: str, status: int, **fetch_fiel
         footer_text = _footer_fallback(body)
     text, main_text = _texts(body, [root for _region, root in roots])
 
-    dates = tuple((*times, *find_dates(text))[:MAX_DATES])
+    dates = tuple((*times, *find_dates(text, is_nfc=True))[:MAX_DATES])
     return Page(
         url=url,
         final_url=final_url,
         status=status,
-        title=_clean(title_node.text()) if title_node is not None else "",
+        title=_clean(titles[0].text()) if titles else "",
         text=text,
         main_text=main_text,
         footer_text=footer_text,
         links=tuple(links),
         forms=forms,
-        emails=tuple(find_emails(text, mailtos)),
+        emails=tuple(find_emails(text, mailtos, is_nfc=True)),
         dates=dates,
         meta=meta,
         headings=headings,
@@ -122,15 +148,44 @@ def parse_page(html: str, *, url: str, final_url: str, status: int, **fetch_fiel
     )
 
 
+def _elements(tree: LexborHTMLParser) -> dict[str, list[LexborNode]]:
+    """The elements parse_page reads, by tag (h1–h3 together as "h"), in document order.
+
+    Script, style, noscript and template go first, as before any other query: their text
+    is no page text. <noscript> content is parsed as elements (scripting is off) and
+    goes with it, so then the rest is queried again; script and style hold only text,
+    and template content is not searched, so otherwise the one query's rest stands.
+    """
+    by_tag: dict[str, list[LexborNode]] = {}
+    dropped: list[LexborNode] = []
+    for node in tree.css(_ALL):
+        tag = node.tag
+        if tag in _DROPPED:
+            dropped.append(node)
+            continue
+        if tag in ("h1", "h2", "h3"):
+            tag = "h"  # headings stay in document order, whatever their level
+        if tag in by_tag:
+            by_tag[tag].append(node)
+        else:
+            by_tag[tag] = [node]
+    for node in dropped:
+        node.decompose()
+    if any(node.tag == "noscript" for node in dropped):
+        return _elements(tree)  # nothing is dropped this time
+    return by_tag
+
+
 def _texts(body: LexborNode | None, roots: list[LexborNode]) -> tuple[str, str]:
     """`text` and `main_text` (the text outside the region roots) from one extraction.
 
-    Each root is bracketed by marker text nodes, so one `body.text()` and one split give
-    both: words between markers belong to a region. The result is what cleaning the whole
-    body text and, after removing the roots, cleaning it again gives (markers are their
-    own fragments, set off by the separator's spaces, so they change no word). When the
-    markers do not come out exactly once per root (a root outside the body or the body
-    itself, or the page's own text holds a marker character), the two-pass way is used.
+    Each root is bracketed by marker text nodes, so one `body.text()` gives both: words
+    between markers belong to a region. The result is what cleaning the whole body text
+    and, after removing the roots, cleaning it again gives (markers are their own
+    fragments, set off by the separator's spaces, so they change no word). When the
+    markers do not come out exactly once per root (a root outside the body, or the body
+    itself), the two-pass way is used. Whitespace-only text nodes are skipped: they add
+    no word, only spaces to fold.
     """
     if body is None:
         return "", ""
@@ -138,82 +193,154 @@ def _texts(body: LexborNode | None, roots: list[LexborNode]) -> tuple[str, str]:
         for root in roots:
             root.insert_before(_OPEN)
             root.insert_after(_CLOSE)
-        raw = body.text(separator=" ")
-        if raw.count(_OPEN) == len(roots) == raw.count(_CLOSE):
-            return _split_marked(raw)
+        texts = _split_marked(body.text(separator=" ", skip_empty=True), len(roots))
+        if texts is not None:
+            return texts
         for root in roots:  # take the markers out again, then the two-pass way
             for marker in (root.prev, root.next):
                 if marker is not None and marker.text_content in (_OPEN, _CLOSE):
                     marker.decompose()
-    text = _clean(body.text(separator=" "))
+    text = _clean(body.text(separator=" ", skip_empty=True))
     for root in roots:
         root.decompose()
-    return text, _clean(body.text(separator=" ")) if roots else text
+    return text, _clean(body.text(separator=" ", skip_empty=True)) if roots else text
 
 
-def _split_marked(raw: str) -> tuple[str, str]:
-    """Both cleaned texts of a marked body text (see `_texts`); `_clean`'s steps."""
+def _split_marked(raw: str, roots: int) -> tuple[str, str] | None:
+    """Both cleaned texts of a marked body text (see `_texts`); `_clean`'s steps.
+
+    None if the text does not hold exactly one pair of markers per root. Folding is done
+    by cutting the text at the markers and at runs of spaces and joining the pieces, each
+    character copied once or twice, where splitting ~10,000 words and joining them again
+    cost 0.6 ms a fleet page; only a piece with other whitespace than spaces (line breaks
+    inside a text node, &nbsp;) goes through `_fold`. A piece inside any root is left out
+    of the main text.
+    """
     if not raw.isascii():
         if any(c in raw for c in _INVISIBLE_CHARS):
             raw = _INVISIBLE.sub("", raw)
         raw = unicodedata.normalize("NFC", raw)
     words: list[str] = []
     main: list[str] = []
-    depth = 0
-    for piece in _MARKERS.split(raw):
-        if piece == _OPEN:
-            depth += 1
-        elif piece == _CLOSE:
-            depth -= 1
-        elif piece:
-            found = piece.split()
-            words += found
-            if depth == 0:
-                main += found
+    depth = pos = opened = closed = 0
+    end = len(raw)
+    next_mark, next_gap = raw.find(_MARK), raw.find("  ")
+    while True:
+        cut = next_mark if next_gap < 0 or 0 <= next_mark < next_gap else next_gap
+        if cut < 0:
+            cut = end
+        start, stop = pos, cut
+        while start < stop and raw[start] == " ":
+            start += 1
+        while stop > start and raw[stop - 1] == " ":
+            stop -= 1
+        if start < stop:
+            piece = raw[start:stop]
+            if piece.isprintable() or (piece := _fold(piece)):
+                words.append(piece)
+                if depth == 0:
+                    main.append(piece)
+        if cut == end:
+            break
+        if cut == next_gap:
+            pos = cut + 2
+            next_gap = raw.find("  ", pos)
+        else:
+            if raw[cut + 1] == "(":
+                depth += 1
+                opened += 1
+            else:
+                depth -= 1
+                closed += 1
+            pos = cut + 2
+            next_mark = raw.find(_MARK, pos)
+    if opened != roots or closed != roots:
+        return None
     return " ".join(words), " ".join(main)
 
 
 def _links(
-    tree: LexborHTMLParser, base: str, region_of: dict[int, str]
+    anchors: Any, images: Any, base: str, region_of: dict[int, str]
 ) -> tuple[list[Link], list[str]]:
-    from probe.net.canon import canonical, is_document
+    """Every `a[href]` as a `Link` (not mailto:, which only feed e-mail addresses).
 
+    `anchors` and `images` are the page's `a[href]` and `a[href] img` elements in document
+    order. What a `Link` depends on is looked up in `_link`'s cache; relative hrefs are
+    resolved against the part of the base they depend on, so the same menu link on every
+    page of a portal is one cache entry.
+    """
+    first_image = _first_images(images)
+    origin_end = base.find("/", base.find("//") + 2)
+    origin = base if origin_end < 0 else base[:origin_end]
     links: list[Link] = []
     mailtos: list[str] = []
-    images = _first_images(tree)
-    for a in tree.css("a[href]"):
-        href = _attr(a, "href")
-        if href[:7].lower() == "mailto:":
+    for a in anchors:
+        attributes = a.attributes
+        href = attributes.get("href")
+        if not isinstance(href, str):
+            href = ""
+        head = href[:8].lower()
+        if head[:7] == "mailto:":
             mailtos.append(href)
             continue
-        target = canonical(href, base)
-        if target is None:
-            continue
-        img = images.get(a.mem_id)
-        links.append(
-            Link(
-                url=target,
-                text=_clean(a.text(separator=" ")),
-                title=_clean(_attr(a, "title")),
-                alt=_clean(_attr(img, "alt") or _attr(img, "title")) if img is not None else "",
-                region=region_of.get(a.mem_id, "body"),
-                is_document=is_document(target),
-            )
+        if head[:1] == "/" and head[1:2] != "/":
+            context = origin  # root-relative: only the origin matters
+        elif head[:7] == "http://" or head == "https://":
+            context = ""  # absolute: the base does not matter
+        else:
+            context = base
+        title = attributes.get("title")
+        key = a.mem_id
+        img = first_image.get(key)
+        if img is None:
+            alt = ""
+        else:
+            img_attributes = img.attributes
+            alt = img_attributes.get("alt") or img_attributes.get("title") or ""
+        link = _link(
+            href,
+            context,
+            a.text(separator=" "),
+            title if isinstance(title, str) else "",
+            alt if isinstance(alt, str) else "",
+            region_of.get(key, "body"),
         )
+        if link is None:
+            continue
+        links.append(link)
         if len(links) >= MAX_LINKS:
             break
     return links, mailtos
 
 
-def _first_images(tree: LexborHTMLParser) -> dict[int, LexborNode]:
+@lru_cache(maxsize=_LINK_CACHE_SIZE)
+def _link(href: str, base: str, text: str, title: str, alt: str, region: str) -> Link | None:
+    """The `Link` of an anchor (None if not crawlable); `base` as `_links` narrows it."""
+    from probe.net.canon import canonical, is_document
+
+    target = canonical(href, base or None)
+    if target is None:
+        return None
+    return Link(
+        url=target,
+        text=_clean(text),
+        title=_clean(title),
+        alt=_clean(alt),
+        region=region,
+        is_document=is_document(target),
+    )
+
+
+def _first_images(images: Any) -> dict[int, LexborNode]:
     """Each link's first image, by the link's `mem_id` (what `a.css_first("img")` gives).
 
-    One query for the whole page instead of one per link (0.17 → 0.04 ms a fleet page):
-    few links hold an image, and a CSS query per link is most of the link loop's cost.
-    Images are in document order, so the first one seen under a link is its first.
+    From the page-wide `a[href] img` query instead of a CSS query per link (0.17 → 0.04 ms
+    a fleet page): few links hold an image, and a query per link was most of the link
+    loop's cost. Images are in document order, so the first one seen under a link is its
+    first.
     """
     first: dict[int, LexborNode] = {}
-    for img in tree.css("a[href] img"):
+    for img in images:
         node = img.parent
         while node is not None:  # every enclosing link, as nested ones each see it
             if node.tag == "a":
@@ -253,18 +380,18 @@ def _form(node: LexborNode, base: str) -> Form:
     )
 
 
-def _meta(tree: LexborHTMLParser) -> list[tuple[str, str]]:
+def _meta(nodes: Any) -> list[tuple[str, str]]:
     out: list[tuple[str, str]] = []
-    for node in tree.css("meta[content]"):
+    for node in nodes:
         name = _attr(node, "name") or _attr(node, "property") or _attr(node, "http-equiv")
         if name:
             out.append((name, _clean(_attr(node, "content"))))
     return out
 
 
-def _time_dates(tree: LexborHTMLParser) -> list[DateMention]:
+def _time_dates(nodes: Any) -> list[DateMention]:
     out: list[DateMention] = []
-    for node in tree.css("time[datetime]"):
+    for node in nodes:
         raw = _attr(node, "datetime")[:10]
         try:
             value = date.fromisoformat(raw)

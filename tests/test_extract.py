@@ -4,7 +4,10 @@ from __future__ import annotations
 
 import unicodedata
 
-from probe.extract import MAX_LINKS, parse_page
+from hypothesis import given, settings
+from hypothesis import strategies as st
+
+from probe.extract import _CLOSE, _OPEN, MAX_LINKS, _fold, _split_marked, parse_page
 
 URL = "http://lethuy.quangbinh.gov.vn/"
 
@@ -134,3 +137,104 @@ def test_a_region_class_on_html_or_body() -> None:
     on_body = '<html><body class="bottom"><nav>Menu</nav><p>Nội dung</p></body></html>'
     assert _texts(on_html) == ("Menu Nội dung", "Nội dung", "")
     assert _texts(on_body) == ("Menu Nội dung", "", "Menu Nội dung")
+
+
+def test_region_named_body_with_the_pages_own_control_characters() -> None:
+    """A page's U+0001/U+0002 could once pass for region markers when the body itself was
+    a region (its markers fall outside the body text): they are text like any other."""
+    html = '<html><body class="bottom"><nav>Menu</nav><p>Nội &#2; dung &#1;</p></body></html>'
+    assert _texts(html) == ("Menu Nội \x02 dung \x01", "", "Menu Nội \x02 dung \x01")
+
+
+def test_whitespace_of_every_kind_is_folded() -> None:
+    """&nbsp;, em spaces, tabs and line breaks inside text nodes, runs of spaces, text
+    nodes that end in a space: one space between words, in every text field."""
+    html = (
+        "<html><body><nav>Trang&nbsp;chủ &emsp; <b>Giới </b> thiệu</nav>\n"
+        "<p>Nội\tdung\n   chính  <i>tiếp </i>theo&#x3000;hết</p>"
+        "<footer> Bản  quyền\u00a0© </footer></body></html>"
+    )
+    assert _texts(html) == (
+        "Trang chủ Giới thiệu Nội dung chính tiếp theo hết Bản quyền ©",
+        "Nội dung chính tiếp theo hết",
+        "Bản quyền ©",
+    )
+
+
+def test_noscript_and_template_content_is_no_page_content() -> None:
+    html = """<html><head><noscript><style>p{}</style></noscript></head><body>
+<noscript><a href="/ns">Bật JavaScript</a><h2>Không</h2><form action="/x"></form></noscript>
+<template><a href="/tpl">Mẫu</a><h2>Mẫu</h2></template>
+<h2>Tin tức</h2><a href="/tin">Tin</a><script>document.write("<a href=/js>x</a>")</script>
+</body></html>"""
+    p = parse_page(html, url=URL, final_url=URL, status=200)
+    assert [link.url for link in p.links] == [URL + "tin"]
+    assert p.headings == ("Tin tức",)
+    assert p.forms == ()
+    assert p.text == "Tin tức Tin"
+
+
+def test_links_resolve_against_their_own_page() -> None:
+    """Links are made once per distinct anchor (cached), but a relative href still
+    resolves against each page's own URL, and a root-relative one against its origin."""
+    html = (
+        "<html><body><nav><a href='x.html'>X</a><a href='/y'>Y</a></nav>"
+        "<a href='x.html'>X</a><a href='https://khac.gov.vn/z'>Z</a></body></html>"
+    )
+    one = parse_page(html, url=URL + "a/", final_url=URL + "a/", status=200).links
+    two = parse_page(html, url=URL + "b/c", final_url=URL + "b/c", status=200).links
+    other = "https://so.gov.vn:8443/d/"
+    three = parse_page(html, url=other, final_url=other, status=200).links
+    assert [(link.url, link.region) for link in one] == [
+        (URL + "a/x.html", "nav"),
+        (URL + "y", "nav"),
+        (URL + "a/x.html", "body"),
+        ("https://khac.gov.vn/z", "body"),
+    ]
+    assert [link.url for link in two] == [URL + "b/x.html", URL + "y", URL + "b/x.html", one[3].url]
+    assert [link.url for link in three][:2] == [other + "x.html", "https://so.gov.vn:8443/y"]
+    assert one[1] == two[1] and one[3] == two[3] == three[3]
+
+
+# -- the fast text paths give what the plain ones give --------------------------------
+# Every whitespace kind `str.split` knows, unprintable non-spaces, NFD and invisible
+# characters, Vietnamese letters.
+_TEXT_PIECES = st.sampled_from(
+    ["a", "Ư", "ớ", "Giới thiệu", " ", "  ", "   ", "\n", "\t", "\r", "\x0b", "\x1f", "\x85",
+     "\xa0", "\u2003", "\u2028", "\u3000", "\u200e", "\x01", "o\u0302\u0301", "\u200b", "\xad"]
+)  # fmt: skip
+
+
+@settings(max_examples=300, deadline=None)
+@given(st.lists(_TEXT_PIECES, max_size=40).map("".join))
+def test_fold_is_split_and_join(text: str) -> None:
+    assert _fold(text) == " ".join(text.split())
+
+
+def _reference_split(raw: str) -> tuple[str, str]:
+    """`text`, `main_text` of a marked body text, word by word."""
+    raw = unicodedata.normalize("NFC", raw.replace("\u200b", "").replace("\xad", ""))
+    words: list[str] = []
+    main: list[str] = []
+    depth = 0
+    for token in raw.replace(_OPEN, " \x00open ").replace(_CLOSE, " \x00close ").split():
+        if token in ("\x00open", "\x00close"):
+            depth += 1 if token == "\x00open" else -1
+            continue
+        words.append(token)
+        if depth == 0:
+            main.append(token)
+    return " ".join(words), " ".join(main)
+
+
+@settings(max_examples=400, deadline=None)
+@given(st.lists(st.one_of(_TEXT_PIECES, st.sampled_from([_OPEN, _CLOSE])), max_size=40))
+def test_marked_text_splits_like_word_by_word(tokens: list[str]) -> None:
+    """As `body.text(separator=" ")` writes it: fragments joined by spaces."""
+    raw = " ".join(tokens)
+    roots = tokens.count(_OPEN)
+    got = _split_marked(raw, roots)
+    if roots != tokens.count(_CLOSE):
+        assert got is None
+    else:
+        assert got == _reference_split(raw)
