@@ -18,7 +18,7 @@ package, next to the working tree's, and parses each page with both:
 Usage: compare_extract.py [--rev HEAD] [--fleet DIR] [--real DIR] [--recorded FILE]
 [--fuzz N] [--time] — prints the number of pages compared per source and every
 difference; with `--time`, also the median CPU per page of both versions on 200 fleet
-pages (same process, interleaved).
+pages (8 portals, in crawl order; same process, interleaved; caches emptied first).
 """
 
 from __future__ import annotations
@@ -218,9 +218,21 @@ def diff(old: Any, new: Any) -> list[str]:
     return out
 
 
-def _median_ms(fn: Callable[..., Any], items: list[Item], repeat: int) -> float:
+def _clear_caches(package: str) -> None:
+    """Empty every `functools` cache of a version's modules: a crawl starts cold, and a
+    timing over pages already parsed would find every link in the cache."""
+    for name, module in list(sys.modules.items()):
+        if name == package or name.startswith(package + "."):
+            for value in vars(module).values():
+                clear = getattr(value, "cache_clear", None)
+                if callable(clear):
+                    clear()
+
+
+def _median_ms(fn: Callable[..., Any], items: list[Item], repeat: int, package: str) -> float:
     runs = []
     for _ in range(repeat):
+        _clear_caches(package)
         start = time.process_time()
         for item in items:
             _run(fn, item)
@@ -289,8 +301,8 @@ def main() -> None:
             print("against the plain two-pass texts:", verdicts)
         if a.time and fleet_items:
             for _ in range(2):  # interleaved, so drift in machine load hits both alike
-                old_ms = _median_ms(old_parse, fleet_items, 3)
-                new_ms = _median_ms(new_parse, fleet_items, 3)
+                old_ms = _median_ms(old_parse, fleet_items, 3, "oldprobe")
+                new_ms = _median_ms(new_parse, fleet_items, 3, "probe")
                 pages = len(fleet_items)
                 print(f"parse_page, {pages} fleet pages: old {old_ms:.3f}, new {new_ms:.3f} ms")
         sys.exit(1 if differing else 0)

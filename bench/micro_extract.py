@@ -2,15 +2,21 @@
 
 The crawl profile shows where a page's milliseconds go; this isolates the extraction part
 so a change to `probe/extract.py` or `probe/textparse/` can be judged in seconds, without
-a fleet run. Usage: micro_extract.py [--fleet DIR] [--pages 200]
+a fleet run. Pages are parsed in crawl order (portal by portal) with the extraction
+caches emptied first, as a crawl starts; each figure is the median of `--repeat` passes.
+Usage: micro_extract.py [--fleet DIR] [--pages 200] [--repeat 5]
 """
 
 from __future__ import annotations
 
 import argparse
 import json
+import statistics
+import sys
 import time
+from collections.abc import Callable
 from pathlib import Path
+from typing import Any
 
 from probe.extract import parse_page
 from probe.textparse import find_dates, find_emails
@@ -30,17 +36,32 @@ def _pages(fleet: Path, limit: int) -> list[tuple[str, str]]:
     return out
 
 
-def _per_page_ms(fn, items) -> float:  # type: ignore[no-untyped-def]
-    start = time.process_time()
-    for item in items:
-        fn(item)
-    return (time.process_time() - start) * 1000 / len(items)
+def _clear_caches() -> None:
+    """Empty the `functools` caches of the extraction modules (links, URL origins)."""
+    for name, module in list(sys.modules.items()):
+        if name.startswith(("probe.extract", "probe.textparse", "probe.net.canon")):
+            for value in vars(module).values():
+                clear = getattr(value, "cache_clear", None)
+                if callable(clear):
+                    clear()
+
+
+def _per_page_ms(fn: Callable[[Any], object], items: list[Any], repeat: int) -> float:
+    runs = []
+    for _ in range(repeat):
+        _clear_caches()
+        start = time.process_time()
+        for item in items:
+            fn(item)
+        runs.append((time.process_time() - start) * 1000 / len(items))
+    return statistics.median(runs)
 
 
 def main() -> None:
     ap = argparse.ArgumentParser(description=__doc__)
     ap.add_argument("--fleet", type=Path, default=Path("bench/out/fleet-200"))
     ap.add_argument("--pages", type=int, default=200)
+    ap.add_argument("--repeat", type=int, default=5)
     a = ap.parse_args()
     pages = _pages(a.fleet, a.pages)
     parsed = [parse_page(html, url=url, final_url=url, status=200) for url, html in pages]
@@ -48,10 +69,10 @@ def main() -> None:
     figures = {
         "pages": len(pages),
         "parse_page_ms": _per_page_ms(
-            lambda p: parse_page(p[1], url=p[0], final_url=p[0], status=200), pages
+            lambda p: parse_page(p[1], url=p[0], final_url=p[0], status=200), pages, a.repeat
         ),
-        "find_dates_ms": _per_page_ms(find_dates, texts),
-        "find_emails_ms": _per_page_ms(lambda t: find_emails(t, ()), texts),
+        "find_dates_ms": _per_page_ms(find_dates, texts, a.repeat),
+        "find_emails_ms": _per_page_ms(lambda t: find_emails(t, ()), texts, a.repeat),
         "avg_text_chars": sum(map(len, texts)) / len(texts),
         "links_per_page": sum(len(p.links) for p in parsed) / len(parsed),
     }
