@@ -99,9 +99,12 @@ def home_pages(site: PortalArtifacts, roots: frozenset[str] | None = None) -> li
     out = [home]
     roots = _roots(site) if roots is None else roots
     for link in home.links:
-        if len(out) > MAX_HOMES or not _same_site(link.url, site, roots):
+        if len(out) > MAX_HOMES:
+            break
+        parts = urlsplit(link.url)  # `_same_site`, with the split kept for the path
+        if (parts.hostname or "").removeprefix("www.") not in roots:
             continue
-        key = match_key(f"{link.label} {urlsplit(link.url).path}")
+        key = match_key(f"{link.label} {parts.path}")
         if not any(w in key for w in _HOME_WORDS):
             continue
         page = site.page_for(link.url)
