@@ -17,6 +17,7 @@ database that is already up to date needs one look at, and one SELECT of, `alemb
 from __future__ import annotations
 
 import re
+import sys
 import time
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
@@ -146,10 +147,15 @@ def _sqlite_engine(url: URL) -> Engine:
 
 
 def alembic_config(connection: Connection | None = None) -> Config:
-    """An Alembic Config built in code; `connection` is handed to env.py when given."""
+    """An Alembic Config built in code; `connection` is handed to env.py when given.
+
+    `stdout` is passed explicitly: Config's default is the `sys.stdout` of the moment
+    Alembic was first imported, which (now that the import is lazy) may be a stream a
+    caller swapped in and has closed since (click's runner, pytest's capture).
+    """
     from alembic.config import Config
 
-    config = Config()
+    config = Config(stdout=sys.stdout)
     config.set_main_option("script_location", str(MIGRATIONS_DIR))
     if connection is not None:
         config.attributes["connection"] = connection

@@ -3,6 +3,7 @@ a database already at head is opened without importing Alembic."""
 
 from __future__ import annotations
 
+import io
 import subprocess
 import sys
 import textwrap
@@ -126,3 +127,10 @@ def test_older_schema_is_upgraded_or_refused(db_url: str) -> None:
         [result] = store.run_results(run_id)
         # The downgrade dropped a column, not the rows hanging on the results.
         assert (result.inputs_digest, len(result.findings), len(result.pages)) == ("", 1, 1)
+
+
+def test_alembic_writes_to_the_current_stdout(monkeypatch: pytest.MonkeyPatch) -> None:
+    """Alembic is imported lazily, so its default stdout may be a stream closed since."""
+    swapped = io.StringIO()
+    monkeypatch.setattr(sys, "stdout", swapped)
+    assert alembic_config().stdout is swapped
