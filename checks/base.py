@@ -72,6 +72,10 @@ class CheckMeta:
     legal_basis: str
     scope: Scope = "portal"
     version: int = 1
+    # Reads the run's clock or this night's fetch timings (response times, dates counted
+    # to `now`): its findings can change while the portal does not, so they are never
+    # reused from an earlier run (`probe.memo`).
+    volatile: bool = False
 
 
 @dataclass(frozen=True)
@@ -115,13 +119,14 @@ def check(
     legal_basis: str,
     scope: Scope = "portal",
     version: int = 1,
+    volatile: bool = False,
 ) -> Callable[[Callable[..., list[Finding]]], Callable[..., list[Finding]]]:
     """Declare and register a check; duplicate ids are a programming error."""
 
     def register(func: Callable[..., list[Finding]]) -> Callable[..., list[Finding]]:
         if id in REGISTRY:
             raise RuntimeError(f"check id registered twice: {id}")
-        meta = CheckMeta(id, title, failure_title, legal_basis, scope, version)
+        meta = CheckMeta(id, title, failure_title, legal_basis, scope, version, volatile)
         REGISTRY[id] = Check(meta, func)
         return func
 

@@ -9,7 +9,7 @@ when the portal itself could not be crawled (`unknown` with the portal's reason)
 
 from __future__ import annotations
 
-from collections.abc import Mapping
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from datetime import date
 from typing import Any
@@ -53,9 +53,18 @@ def finding_ids(check: Check, ruleset: Ruleset) -> tuple[str, ...]:
 
 
 def run_portal_checks(
-    site: PortalArtifacts, ruleset: Ruleset, options: CheckOptions | None = None
+    site: PortalArtifacts,
+    ruleset: Ruleset,
+    options: CheckOptions | None = None,
+    *,
+    reuse: Sequence[Finding] | None = None,
 ) -> list[Finding]:
-    """Findings for one crawled portal, one per finding id the ruleset asks for."""
+    """Findings for one crawled portal, one per finding id the ruleset asks for.
+
+    `reuse`: findings of an earlier run that judged exactly these inputs (the caller
+    vouches for that, see `probe.memo`); a family that is not `volatile` and has a
+    reused finding for each of its applicable ids takes them instead of running again.
+    """
     options = options or CheckOptions()
     extra = {
         "freshness_warn_days": options.freshness_warn_days,
@@ -72,8 +81,9 @@ def run_portal_checks(
         code = site.reason.code if site.reason else site.outcome
         blocked = {"reason": code, "message": message, "outcome": site.outcome}
     return _run(
-        "portal", site, site.agency_level, site.now.date(), ruleset, options, extra, blocked
-    )
+        "portal", site, site.agency_level, site.now.date(), ruleset, options, extra, blocked,
+        reuse,
+    )  # fmt: skip
 
 
 def run_agency_checks(
@@ -95,8 +105,12 @@ def _run(
     options: CheckOptions,
     extra: Mapping[str, Any],
     blocked: Mapping[str, str] | None,
+    reuse: Sequence[Finding] | None = None,
 ) -> list[Finding]:
     load_families()
+    earlier: dict[str, int] = {}  # finding id -> how many the earlier run gave
+    for finding in reuse or ():
+        earlier[finding.check] = earlier.get(finding.check, 0) + 1
     out: list[Finding] = []
     answered: set[str] = set()
     memo: dict[Any, Any] = {}  # shared by this subject's checks (CheckContext.memo)
@@ -113,6 +127,10 @@ def _run(
             continue
         if blocked is not None and check.meta.id not in CONNECTION_CHECKS:
             out.extend(_unknown_blocked(cid, ruleset, blocked) for cid in applicable)
+            continue
+        if reuse and not check.meta.volatile and all(earlier.get(c) == 1 for c in applicable):
+            wanted = set(applicable)  # in the earlier run's order, which this code gave
+            out.extend(f for f in reuse if f.check in wanted)
             continue
         merged = _merged_options(ruleset, ids, extra)
         ctx = CheckContext(ruleset=ruleset, options=merged, lang=options.lang, memo=memo)

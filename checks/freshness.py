@@ -122,6 +122,7 @@ def _is_clock(mention: DateMention) -> bool:
     title={"vi": "Thông tin được cập nhật thường xuyên", "en": "Content is kept up to date"},
     failure_title={"vi": "Tin bài không được cập nhật", "en": "News is not kept up to date"},
     legal_basis="NĐ 43/2011/NĐ-CP Điều 17",
+    volatile=True,  # ages are counted to the run's clock
 )
 def freshness(site: PortalArtifacts, ctx: CheckContext) -> list[Finding]:
     """Pass/warn/fail by the age of the newest dated item, against site.now."""

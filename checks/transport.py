@@ -50,6 +50,7 @@ def _final_url(site: PortalArtifacts) -> str:
     title=_msg("Cổng truy cập được", "Portal is reachable"),
     failure_title=_msg("Cổng không truy cập được", "Portal is not reachable"),
     legal_basis="TT 32/2017/TT-BTTTT Điều 11 khoản 2 điểm e",
+    volatile=True,  # reports this night's response time
 )
 def availability(site: PortalArtifacts, ctx: CheckContext) -> list[Finding]:
     """The home page answered 2xx with content; otherwise why not."""
@@ -185,6 +186,7 @@ def _aware(dt: datetime) -> datetime:
         "Chứng thư số không hợp lệ hoặc hết hạn", "Invalid or expired TLS certificate"
     ),
     legal_basis="TT 32/2017/TT-BTTTT Điều 20",
+    volatile=True,  # counts days to the certificate's expiry from the run's clock
 )
 def tls(site: PortalArtifacts, ctx: CheckContext) -> list[Finding]:
     """Certificate validity and days to expiry; `na` for a portal served over plain HTTP."""

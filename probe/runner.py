@@ -22,6 +22,7 @@ from checks.base import Finding, Status
 from checks.engine import CheckOptions, run_agency_checks, run_portal_checks
 from checks.scoring import score as score_findings
 from probe.artifacts import AgencyArtifacts, PortalArtifacts, Reason
+from probe.memo import RunKey, portal_digest
 from probe.net.client import build_client
 from probe.net.crawl import Validator, crawl_portal
 from probe.net.hosts import HostGate
@@ -146,6 +147,11 @@ def stored_validators(store: Any, url: str) -> dict[str, Validator]:
     return result
 
 
+def _earlier(store: Any, url: str) -> tuple[dict[str, Validator], tuple[str, list[Finding]]]:
+    """Last night's validators and findings of a portal, in one trip to the writer."""
+    return stored_validators(store, url), store.previous_findings(url)
+
+
 def _error_site(target: Target, url: str, now: datetime, exc: BaseException) -> PortalArtifacts:
     """A crawl that raised (a bug, not a portal fault) still yields a stored outcome."""
     return PortalArtifacts(
@@ -191,6 +197,7 @@ async def execute_run(
     started = datetime.now(UTC)
     summary = RunSummary(run_id, trigger, ruleset.id, ruleset.version, started)
     options = CheckOptions.from_settings(settings)
+    run_key = RunKey(ruleset, options)
     hosts = HostGate(settings)  # one per run: portals sharing a server share its limits
     writer = ThreadPoolExecutor(max_workers=1, thread_name_prefix="probe-store")
     loop = asyncio.get_running_loop()
@@ -202,7 +209,7 @@ async def execute_run(
     async def probe_portal(client: Any, target: Target, url: str) -> PortalArtifacts:
         began = time.monotonic()
         now = datetime.now(UTC)
-        validators = await write(stored_validators, store, url)
+        validators, (earlier_digest, earlier) = await write(_earlier, store, url)
         try:
             site = await crawl_portal(
                 client,
@@ -226,13 +233,16 @@ async def execute_run(
         except Exception as exc:  # a crawler bug must not end the run
             log.exception("crawl of %s raised", url)
             site = _error_site(target, url, now, exc)
-        findings = run_portal_checks(site, ruleset, options)
+        digest = portal_digest(site, run_key)
+        reuse = earlier if earlier_digest == digest and site.outcome == "checked" else None
+        findings = run_portal_checks(site, ruleset, options, reuse=reuse)
+        del earlier, reuse
         # A portal that could not be crawled has no measurable compliance: its score is
         # None (shown apart), not 0 %, or an outage would read as a breach of the law.
         score = score_findings(findings) if site.outcome == "checked" else None
         cached = {parsed_key(u, v.content_hash) for u, v in validators.items() if v.parsed}
         del validators  # last night's parses: not needed while the portal is stored
-        save = functools.partial(store.save_portal, cached_parses=cached)
+        save = functools.partial(store.save_portal, cached_parses=cached, inputs_digest=digest)
         await write(save, run_id, site, findings, score)
         report = PortalReport(
             agency_id=target.agency.id,

@@ -134,3 +134,45 @@ def test_engine_weighting_keeps_every_finding_field() -> None:
     )
     rebuilt = Finding(f.check, f.status, f.message, f.evidence, f.details, 0.5)
     assert rebuilt == dataclasses.replace(f, weight=0.5)
+
+
+def _marked(findings: list[Finding]) -> list[Finding]:
+    return [
+        Finding(f.check, f.status, {"vi": "cũ", "en": "earlier"}, f.evidence, f.details, f.weight)
+        for f in findings
+    ]
+
+
+def _site() -> PortalArtifacts:
+    from tests.checks.conftest import build_site
+
+    return build_site([(HOME, PAGE)])
+
+
+def test_reuse_takes_earlier_findings_of_non_volatile_families() -> None:
+    site = _site()
+    fresh = run_portal_checks(site, R43)
+    again = run_portal_checks(site, R43, reuse=_marked(fresh))
+    assert [f.check for f in again] == [f.check for f in fresh]
+    volatile = {c.meta.id for c in REGISTRY.values() if c.meta.volatile}
+    assert volatile >= {"freshness", "availability", "tls"}
+    for f in again:
+        family = next(
+            c
+            for c in REGISTRY.values()
+            if f.check == c.meta.id or f.check.startswith(c.meta.id + ".")
+        )
+        applies = R43.applies(f.check, site.agency_level, site.now.date())
+        reused = f.message["en"] == "earlier"
+        assert reused == (applies and not family.meta.volatile), f.check
+
+
+def test_reuse_needs_one_earlier_finding_per_applicable_id() -> None:
+    site = _site()
+    fresh = run_portal_checks(site, R43)
+    earlier = [f for f in _marked(fresh) if f.check != "footer.owner"]
+    earlier += [f for f in _marked(fresh) if f.check == "licence"]  # twice: not trusted
+    again = {f.check: f for f in run_portal_checks(site, R43, reuse=earlier)}
+    assert again["footer.owner"].message["en"] != "earlier"
+    assert again["licence"].message["en"] != "earlier"
+    assert again["footer.phone"].message["en"] == "earlier"
