@@ -279,19 +279,18 @@ def _links(
         href = attributes.get("href")
         if not isinstance(href, str):
             href = ""
-        head = href[:8].lower()
-        if head[:7] == "mailto:":
-            mailtos.append(href)
-            continue
-        if head[:1] == "/" and head[1:2] != "/":
+        if href[:1] == "/" and href[1:2] != "/":
             context = origin  # root-relative: only the origin matters
-        elif head[:7] == "http://" or head == "https://":
-            context = ""  # absolute: the base does not matter
         else:
-            context = base
+            head = href[:8].lower()
+            if head[:7] == "mailto:":
+                mailtos.append(href)
+                continue
+            # absolute: the base does not matter; anything else may use all of it
+            context = "" if head[:7] == "http://" or head == "https://" else base
         title = attributes.get("title")
         key = a.mem_id
-        img = first_image.get(key)
+        img = first_image.get(key) if first_image else None
         if img is None:
             alt = ""
         else:
@@ -300,16 +299,15 @@ def _links(
         link = _link(
             href,
             context,
-            a.text(separator=" "),
+            a.text(True, " "),
             title if isinstance(title, str) else "",
             alt if isinstance(alt, str) else "",
             region_of.get(key, "body"),
         )
-        if link is None:
-            continue
-        links.append(link)
-        if len(links) >= MAX_LINKS:
-            break
+        if link is not None:
+            links.append(link)
+            if len(links) >= MAX_LINKS:
+                break
     return links, mailtos
 
 
