@@ -379,8 +379,9 @@ async def fetch(
             )
             return FetchResult(url=url, final_url=url, error=code, message=message)
 
+    max_attempts = max(1, settings.retries if retries is None else retries)
     result = await one()
-    if result.retryable and max(1, settings.retries if retries is None else retries) > 1:
+    if result.retryable and max_attempts > 1:
         # Most fetches succeed (or fail for good) at once; the retry machinery is only
         # built for the others. Its first "attempt" hands back the result just had, so
         # attempt numbers, waits and stops are exactly those of one tenacity loop.
@@ -397,7 +398,7 @@ async def fetch(
             return min(settings.max_crawl_delay, step + random.uniform(0, backoff))
 
         def stop(state: RetryCallState) -> bool:
-            if state.attempt_number >= max(1, settings.retries if retries is None else retries):
+            if state.attempt_number >= max_attempts:
                 return True
             return deadline is not None and time.monotonic() + state.upcoming_sleep >= deadline
 
