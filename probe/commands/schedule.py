@@ -134,6 +134,10 @@ def schedule_main(cron: str | None, tz_name: str | None, list_only: bool, **opts
         logging.getLogger("probe.schedule").warning(
             "runs left running by a dead process marked interrupted", extra={"runs": abandoned}
         )
+    import probe.runner  # noqa: F401  (loaded before the heap is settled)
+    from probe.cli import _settle_heap
+
+    _settle_heap()
     asyncio.run(serve(settings, store, plan, ruleset_id=opts["ruleset"]))
     return 0
 
