@@ -11,7 +11,6 @@ CPU saving over a general-purpose crawler.
 from __future__ import annotations
 
 import asyncio
-import hashlib
 import time
 from collections import deque
 from collections.abc import Mapping
@@ -29,6 +28,7 @@ from probe.net.guard import AddressPolicy, RefusedAddress
 from probe.net.hosts import HostGate
 from probe.net.robots import Robots, load_robots
 from probe.settings import Settings
+from probe.store.blobs import pack_body
 from probe.store.pagecodec import decode_page
 
 MAX_LINKS_PER_PAGE = 2000
@@ -175,8 +175,8 @@ class _Crawl:
         if not _is_html(content_type, body):
             return None
         text, charset = decode_body(body, content_type)
-        digest = hashlib.sha256(body).hexdigest()
-        self.bodies[digest] = body
+        digest, packed = pack_body(body)  # compressed now: kept until the portal is stored
+        self.bodies[digest] = packed
         return parse_page(
             text,
             url=url,

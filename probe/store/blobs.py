@@ -50,6 +50,34 @@ def decompress_body(encoding: str, data: bytes) -> bytes:
     return bytes(data)
 
 
+class PackedBody(bytes):
+    """A page body compressed where it was fetched, under `ENCODING`, with its raw size.
+
+    The crawl keeps a portal's bodies until the portal is stored; compressed at once,
+    a fleet page holds 12 KB instead of 80 KB while the portal's other pages are fetched
+    (14 MB less at eight portals in flight, 340 MB less at 200). `pack_body` hashes and
+    compresses the same bytes in one place, so its key is trusted by `store_bodies`.
+    """
+
+    size: int
+
+    def unpack(self) -> bytes:
+        """The raw body."""
+        return decompress_body(ENCODING, bytes(self))
+
+
+def pack_body(raw: bytes) -> tuple[str, PackedBody]:
+    """(sha256 of `raw`, `raw` compressed): the key and value `store_bodies` takes."""
+    packed = PackedBody(compress_body(raw))
+    packed.size = len(raw)
+    return hashlib.sha256(raw).hexdigest(), packed
+
+
+def raw_body(body: bytes) -> bytes:
+    """The raw bytes of a body the crawl kept, packed or not."""
+    return body.unpack() if isinstance(body, PackedBody) else body
+
+
 def touch_stored(conn: Connection, hashes: Sequence[str], now: datetime) -> set[str]:
     """Mark the bodies among `hashes` that are stored (not pruned) as seen; return them.
 
@@ -79,7 +107,7 @@ def store_bodies(
 
     `page_hashes` adds the hashes of 304 pages, whose bodies the crawl did not download
     but which are still in use and must not be pruned. A body already stored is neither
-    hashed nor compressed again.
+    hashed nor compressed again. A `PackedBody` (from `pack_body`) is stored as it is.
     """
     seen = sorted(set(bodies) | page_hashes)
     if not seen:
@@ -89,14 +117,16 @@ def store_bodies(
     for key, body in bodies.items():
         if key in stored:
             continue
-        digest = hashlib.sha256(body).hexdigest()  # never trust a key we are about to keep
+        packed = isinstance(body, PackedBody)  # hashed and compressed together by pack_body
+        # Any other key is never trusted: a body is kept under the hash of its bytes.
+        digest = key if packed else hashlib.sha256(body).hexdigest()
         if digest in stored or digest in fresh:
             continue
         fresh[digest] = {
             "sha256": digest,
             "encoding": ENCODING,
-            "size": len(body),
-            "data": compress_body(body),
+            "size": body.size if packed else len(body),
+            "data": bytes(body) if packed else compress_body(body),
             "created_at": now,
             "last_seen_at": now,
         }

@@ -9,6 +9,7 @@ import pytest
 
 from probe.net.crawl import Validator
 from probe.settings import ConnectTo, Settings
+from probe.store.blobs import raw_body
 from probe.store.pagecodec import encode_page
 from tests.net.net_faults import FaultServer, run_crawl
 
@@ -28,7 +29,7 @@ def test_normal_portal(server: FaultServer, settings: Settings) -> None:
     assert moved is not None and moved.redirects == (("http://site.test/moved", 301),)
     home = site.home
     assert home is not None and home.content_hash in site.bodies
-    assert home.charset == "utf-8" and home.size == len(site.bodies[home.content_hash])
+    assert home.charset == "utf-8" and home.size == len(raw_body(site.bodies[home.content_hash]))
 
 
 def test_robots_disallow_recorded_not_fetched(server: FaultServer, settings: Settings) -> None:
@@ -182,7 +183,7 @@ def test_not_modified_uses_stored_body(server: FaultServer, settings: Settings) 
     first = run_crawl(settings, "http://notmod.test/")
     home = first.home
     assert home is not None and home.etag == '"v1"' and not home.not_modified
-    stored = Validator(home.etag, "", first.bodies[home.content_hash], home.content_type)
+    stored = Validator(home.etag, "", raw_body(first.bodies[home.content_hash]), home.content_type)
     again = run_crawl(settings, "http://notmod.test/", validators={"http://notmod.test/": stored})
     assert again.home is not None and again.home.not_modified
     assert again.home.title == home.title and again.home.ok
@@ -194,7 +195,7 @@ def test_not_modified_uses_cached_parse(server: FaultServer, settings: Settings)
     first = run_crawl(settings, "http://notmod.test/")
     home = first.home
     assert home is not None
-    body = first.bodies[home.content_hash]
+    body = raw_body(first.bodies[home.content_hash])
     marked = encode_page(replace(home, title="từ bộ nhớ đệm"))
     cached = Validator(home.etag, "", body, home.content_type, home.content_hash, marked)
     again = run_crawl(settings, "http://notmod.test/", validators={"http://notmod.test/": cached})

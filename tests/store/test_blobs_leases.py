@@ -163,3 +163,18 @@ def test_racing_for_a_lease_has_exactly_one_winner(store: Store) -> None:
         t.join()
     assert sorted(won) == holders
     assert sum(won.values()) == 1
+
+
+def test_a_body_packed_at_the_crawl_is_stored_as_it_is(store: Store) -> None:
+    from probe.store.blobs import PackedBody, pack_body, raw_body
+
+    body = body_of("Trang chủ " * 300)
+    key, packed = pack_body(body)
+    assert key == sha(body) and isinstance(packed, PackedBody)
+    assert packed.size == len(body) and len(packed) < len(body) // 3
+    assert raw_body(packed) == body and raw_body(body) == body
+    site = make_site(URL, bodies={"": body})
+    object.__setattr__(site, "bodies", {key: packed})
+    store.save_portal(store.start_run("manual", "nd43-2011", 1, {}, 1), site, [], None)
+    assert _blobs(store)[key][2] == len(body)
+    assert store.load_body(key) == body
