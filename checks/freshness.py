@@ -15,6 +15,7 @@ import re
 from collections import Counter
 from collections.abc import Sequence
 from datetime import date, timedelta
+from functools import lru_cache
 
 from checks.base import CheckContext, Evidence, Finding, Status, check
 from checks.common import not_checked
@@ -104,6 +105,13 @@ def _usable(
     return kept, future
 
 
+@lru_cache(maxsize=4096)
+def _date_pattern(day: int, month: int, year: int) -> re.Pattern[str]:
+    """The written forms of one date; compiled once per date, not once per mention (re's
+    own cache of 512 patterns thrashed on a night's thousands of distinct dates)."""
+    return re.compile(rf"0?{day}\D{{1,10}}0?{month}\D{{1,10}}{year}")
+
+
 def _is_clock(mention: DateMention) -> bool:
     """Is the date introduced as "today" ("Hôm nay: Thứ Hai, 25/11/2024")?
 
@@ -112,7 +120,7 @@ def _is_clock(mention: DateMention) -> bool:
     """
     folded = fold(mention.text)
     v = mention.value
-    where = re.search(rf"0?{v.day}\D{{1,10}}0?{v.month}\D{{1,10}}{v.year}", folded)
+    where = _date_pattern(v.day, v.month, v.year).search(folded)
     before = folded[: where.start()] if where else folded
     return _CLOCK.search(before[-30:]) is not None
 

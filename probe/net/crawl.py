@@ -21,7 +21,7 @@ import httpx
 
 from probe.artifacts import FetchFailure, Link, Page, PortalArtifacts, Reason, TlsInfo
 from probe.extract import parse_page
-from probe.net.canon import canonical, is_document, same_site
+from probe.net.canon import canonical, same_site
 from probe.net.decode import decode_body
 from probe.net.fetch import FetchResult, fetch
 from probe.net.guard import AddressPolicy, RefusedAddress
@@ -212,7 +212,12 @@ class _Crawl:
         self.failures.append(FetchFailure(url, result.error, result.message, result.status))
 
     def enqueue_links(self, page: Page, depth: int) -> None:
-        """Canonicalise, de-duplicate and queue a page's links, menu links first."""
+        """De-duplicate and queue a page's links, menu links first.
+
+        A `Link`'s URL is canonical and its `is_document` decided when the page is parsed
+        (or was, for a cached parse of the same `EXTRACT_VERSION`): not worked out again
+        for every link of every page.
+        """
         links = page.links[:MAX_LINKS_PER_PAGE]
         nav = [link for link in links if link.region == "nav"]
         ordered = nav + [link for link in links if link.region != "nav"] if nav else links
@@ -220,13 +225,13 @@ class _Crawl:
         follow = depth < self.settings.max_depth
         robots = self.robots
         for link in ordered:
-            url = canonical(link.url)
-            if url is None or url in self.seen:
+            url = link.url
+            if url in self.seen:
                 continue
             self.seen.add(url)
-            if link.is_document or is_document(url):
+            if link.is_document:
                 if len(self.documents) < MAX_DOCUMENTS:
-                    self.documents.append(link if link.url == url else replace(link, url=url))
+                    self.documents.append(link)
                 continue
             if not follow or room <= 0 or not same_site(url, self.root):
                 continue
