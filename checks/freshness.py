@@ -105,7 +105,7 @@ def _usable(
     return kept, future
 
 
-@lru_cache(maxsize=4096)
+@lru_cache(maxsize=1024)
 def _date_pattern(day: int, month: int, year: int) -> re.Pattern[str]:
     """The written forms of one date; compiled once per date, not once per mention (re's
     own cache of 512 patterns thrashed on a night's thousands of distinct dates)."""
