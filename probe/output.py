@@ -11,6 +11,7 @@ import re
 import unicodedata
 from typing import TextIO
 
+import orjson
 from rich.console import Console
 from rich.table import Table
 from rich.text import Text
@@ -157,7 +158,10 @@ def inert_json(data: object) -> str:
     One regex substitution, not a test per character: a run prints every portal's
     findings, and the per-character loop was a measurable share of a night's CPU.
     """
-    text = json.dumps(data, ensure_ascii=False, indent=2)
+    try:  # orjson writes the same document several times faster (one per portal a night)
+        text = orjson.dumps(data, option=orjson.OPT_INDENT_2).decode()
+    except (orjson.JSONEncodeError, TypeError):  # e.g. non-string keys: the stdlib's way
+        text = json.dumps(data, ensure_ascii=False, indent=2)
     return _INVISIBLE.sub(_escape_match, text)
 
 

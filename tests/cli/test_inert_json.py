@@ -26,3 +26,15 @@ def test_escapes_bidi_and_keeps_vietnamese() -> None:
     assert "\u202e" not in out and "\u2028" not in out and "\x85" not in out
     assert "\\u202e" in out and "Quảng Bình" in out
     assert json.loads(out) == data
+
+
+def test_same_text_as_the_stdlib_and_non_string_keys_still_work() -> None:
+    data = {
+        "agency": "so-tu-phap",
+        "score": 0.6296,
+        "findings": [{"check": "licence", "details": {"n": 3, "ok": True, "x": None}}],
+        "empty": [],
+        "nested": {},
+    }
+    assert inert_json(data) == json.dumps(data, ensure_ascii=False, indent=2)
+    assert json.loads(inert_json({1: "một"})) == {"1": "một"}
