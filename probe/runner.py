@@ -276,7 +276,7 @@ async def execute_run(
             on_portal(report)
         return site
 
-    async def agency_done(client: Any, group: _AgencyGroup) -> None:
+    async def agency_done(group: _AgencyGroup) -> None:
         target = group.target
         agency = AgencyArtifacts(
             target.agency.id, target.agency.level, tuple(group.sites), datetime.now(UTC)
@@ -294,7 +294,7 @@ async def execute_run(
         group.sites.append(site)
         group.pending -= 1
         if group.pending == 0 and not stop.is_set():
-            await agency_done(client, group)
+            await agency_done(group)
 
     async def feed(client: Any) -> None:
         """Start portals as slots free up, so a registry of thousands of portals never
