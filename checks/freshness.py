@@ -26,7 +26,8 @@ DEFAULT_WARN_DAYS = 30
 DEFAULT_FAIL_DAYS = 90
 FUTURE_TOLERANCE = timedelta(days=1)  # the portal's clock (UTC+7) may be a day ahead
 # Regex building block: a snippet that is a clock, not a news date.
-_CLOCK = re.compile(r"\b(?:hom nay|today|bay gio|ngay gio hien tai)\b")
+_CLOCK_WORDS = ("hom nay", "today", "bay gio", "ngay gio hien tai")
+_CLOCK = re.compile(rf"\b(?:{'|'.join(_CLOCK_WORDS)})\b")
 
 
 def _section_pages(site: PortalArtifacts, ctx: CheckContext) -> list[Page]:
@@ -119,6 +120,8 @@ def _is_clock(mention: DateMention) -> bool:
     items, and a news date next to the header clock is still a news date.
     """
     folded = fold(mention.text)
+    if not any(word in folded for word in _CLOCK_WORDS):
+        return False  # a match in any part of the text needs one of its words somewhere
     v = mention.value
     where = _date_pattern(v.day, v.month, v.year).search(folded)
     before = folded[: where.start()] if where else folded
