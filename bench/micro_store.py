@@ -38,22 +38,10 @@ from checks.engine import CheckOptions, run_portal_checks  # noqa: E402
 from checks.ruleset import load_ruleset  # noqa: E402
 from probe.artifacts import Page, PortalArtifacts  # noqa: E402
 from probe.extract import parse_page  # noqa: E402
+from probe.registry import Agency, PortalEntry  # noqa: E402
 
 NOW = datetime(2026, 11, 26, 2, 0, tzinfo=UTC)
 CTYPE = "text/html; charset=utf-8"
-
-
-@dataclass(frozen=True)
-class Agency:
-    """What `Store.sync_registry` reads of a registry agency."""
-
-    id: str
-    name: str
-    name_en: str
-    level: str
-    province: str
-    active: bool
-    portals: tuple[str, ...]
 
 
 @dataclass(frozen=True)
@@ -99,7 +87,9 @@ def load_fleet(fleet: Path, n: int) -> list[Portal]:
                 )
             )
         aid = f"bench-{entry['id']}"
-        agency = Agency(aid, entry["name"], "", "province", "Bench", True, (entry["pages"][0],))
+        agency = Agency(
+            aid, entry["name"], "province", (PortalEntry(entry["pages"][0]),), province="Bench"
+        )
         site = PortalArtifacts(
             aid,
             "province",

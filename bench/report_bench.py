@@ -19,7 +19,6 @@ import io
 import sys
 import tempfile
 import time
-from dataclasses import dataclass
 from datetime import UTC, date, datetime
 from pathlib import Path
 
@@ -32,6 +31,7 @@ from checks.ruleset import load_ruleset  # noqa: E402
 from probe.artifacts import PortalArtifacts  # noqa: E402
 from probe.cli import main as cli_main  # noqa: E402
 from probe.inspections import import_inspections  # noqa: E402
+from probe.registry import Agency, PortalEntry  # noqa: E402
 from probe.report import render_report  # noqa: E402
 from probe.report.load import load_report  # noqa: E402
 from probe.report.table import build_table  # noqa: E402
@@ -51,28 +51,16 @@ EXCERPT = (
 )
 
 
-@dataclass(frozen=True)
-class BenchAgency:
-    """What `Store.sync_registry` reads of a registry agency."""
-
-    id: str
-    name: str
-    name_en: str
-    level: str
-    province: str
-    active: bool
-    portals: tuple[str, ...]
-
-
-def agencies(n: int) -> list[BenchAgency]:
+def agencies(n: int) -> list[Agency]:
     """`n` agencies, one portal each; the first ones carry the 2015 inspection's ids."""
     out = []
     for i in range(n):
         aid = QB_AGENCIES[i] if i < len(QB_AGENCIES) else f"co-quan-{i:04d}"
         out.append(
-            BenchAgency(
-                aid, f"UBND xã số {i} tỉnh Quảng Bình", f"Commune {i}", "commune", "Quảng Bình",
-                True, (f"http://xa{i:04d}.quangbinh.gov.vn/",),
+            Agency(
+                aid, f"UBND xã số {i} tỉnh Quảng Bình", "commune",
+                (PortalEntry(f"http://xa{i:04d}.quangbinh.gov.vn/"),),
+                name_en=f"Commune {i}", province="Quảng Bình",
             )
         )  # fmt: skip
     return out
