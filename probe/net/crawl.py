@@ -147,6 +147,14 @@ class _Crawl:
         etag = result.headers.get("etag", "")
         last_modified = result.headers.get("last-modified", "")
         status = result.status
+        fetched = {  # what tonight's fetch says, whether the page is parsed or cached
+            "url": url,
+            "final_url": result.final_url,
+            "fetched_at": datetime.now(UTC),
+            "elapsed_ms": result.elapsed_ms,
+            "depth": depth,
+            "redirects": result.redirects,
+        }
         if result.not_modified:
             stored = self.validators[url]
             body, content_type, status = stored.body, stored.content_type, 200
@@ -155,18 +163,13 @@ class _Crawl:
                 page = decode_page(
                     stored.parsed,
                     base=result.final_url or url,
-                    url=url,
-                    final_url=result.final_url,
                     status=status,
                     content_type=content_type,
-                    fetched_at=datetime.now(UTC),
-                    elapsed_ms=result.elapsed_ms,
-                    depth=depth,
-                    redirects=result.redirects,
                     etag=etag,
                     last_modified=last_modified,
                     content_hash=stored.content_hash,
                     not_modified=True,
+                    **fetched,
                 )
                 if page is not None:  # the body is stored already: nothing to keep
                     return page
@@ -179,20 +182,15 @@ class _Crawl:
         self.bodies[digest] = packed
         return parse_page(
             text,
-            url=url,
-            final_url=result.final_url,
             status=status,
             content_type=content_type,
             charset=charset,
-            fetched_at=datetime.now(UTC),
-            elapsed_ms=result.elapsed_ms,
-            depth=depth,
-            redirects=result.redirects,
             etag=etag,
             last_modified=last_modified,
             content_hash=digest,
             size=len(body),
             not_modified=result.not_modified,
+            **fetched,
         )
 
     async def parse(

@@ -8,11 +8,8 @@ first-night finding: the second night shows the edit only where it reused the fi
 from __future__ import annotations
 
 import asyncio
-from collections.abc import Iterator
-from datetime import UTC, datetime
 from pathlib import Path
 
-import pytest
 from sqlalchemy import update
 
 from checks.base import REGISTRY, Status
@@ -21,29 +18,13 @@ from checks.ruleset import load_ruleset
 from probe.demo.server import DemoServer
 from probe.registry import Target, load_registry
 from probe.runner import RunSummary, execute_run
-from probe.settings import CONFIG_DIR, ConnectTo, Settings
+from probe.settings import CONFIG_DIR, Settings
 from probe.store.db import open_store
 from probe.store.models import FindingRecord
+from tests.net.conftest import demo_settings
 
 AGENCY = "so-tu-phap"
 MARK = "REUSED FROM LAST NIGHT"
-
-
-@pytest.fixture(scope="module")
-def demo() -> Iterator[DemoServer]:
-    with DemoServer(today=datetime.now(UTC).date()) as server:
-        yield server
-
-
-def _settings(demo: DemoServer, db: Path, **changes: object) -> Settings:
-    return Settings().with_(
-        db_url=f"sqlite:///{db}",
-        connect_to=tuple(ConnectTo.parse(c) for c in demo.connect_to),
-        allow_private=True,
-        min_delay=0.0,
-        retry_backoff=0.01,
-        **changes,
-    )
 
 
 def _run(settings: Settings, store: object) -> RunSummary:
@@ -85,7 +66,7 @@ def _volatile(check_id: str) -> bool:
 def test_unchanged_portal_reuses_all_but_volatile_findings(
     demo: DemoServer, tmp_path: Path
 ) -> None:
-    settings = _settings(demo, tmp_path / "reuse.sqlite")
+    settings = demo_settings(demo, tmp_path / "reuse.sqlite")
     store = open_store(settings.db_url)
     first = _run(settings, store)
     assert first.portals[0].outcome == "checked"
@@ -108,17 +89,19 @@ def test_unchanged_portal_reuses_all_but_volatile_findings(
 def test_changed_options_judge_again(demo: DemoServer, tmp_path: Path) -> None:
     db = tmp_path / "options.sqlite"
     store = open_store(f"sqlite:///{db}")
-    _run(_settings(demo, db), store)
+    _run(demo_settings(demo, db), store)
     _mark_all(store)
-    changed = _settings(demo, db, freshness_warn_days=5, freshness_fail_days=10)
-    assert CheckOptions.from_settings(changed) != CheckOptions.from_settings(_settings(demo, db))
+    changed = demo_settings(demo, db, freshness_warn_days=5, freshness_fail_days=10)
+    assert CheckOptions.from_settings(changed) != CheckOptions.from_settings(
+        demo_settings(demo, db)
+    )
     second = _by_check(_run(changed, store))
     assert not [cid for cid, f in second.items() if f.message["en"] == MARK]
 
 
 def test_changed_page_judges_again(demo: DemoServer, tmp_path: Path) -> None:
     db = tmp_path / "changed.sqlite"
-    settings = _settings(demo, db)
+    settings = demo_settings(demo, db)
     store = open_store(settings.db_url)
     _run(settings, store)
     _mark_all(store)

@@ -9,11 +9,8 @@ same findings as the first night.
 from __future__ import annotations
 
 import asyncio
-from collections.abc import Iterator
-from datetime import UTC, datetime
 from pathlib import Path
 
-import pytest
 from sqlalchemy import func, select
 
 from checks.ruleset import load_ruleset
@@ -22,18 +19,13 @@ from probe.extract import parse_page
 from probe.net.decode import decode_body
 from probe.registry import Target, load_registry
 from probe.runner import RunSummary, execute_run, stored_validators
-from probe.settings import CONFIG_DIR, ConnectTo, Settings
+from probe.settings import CONFIG_DIR, Settings
 from probe.store.db import open_store
 from probe.store.models import ParsedPage
 from probe.store.pagecodec import decode_page
+from tests.net.conftest import demo_settings
 
 AGENCIES = ("thi-xa-ba-don", "so-tu-phap")
-
-
-@pytest.fixture(scope="module")
-def demo() -> Iterator[DemoServer]:
-    with DemoServer(today=datetime.now(UTC).date()) as server:
-        yield server
 
 
 def _targets() -> list[Target]:
@@ -56,13 +48,7 @@ def _run(settings: Settings, store: object) -> RunSummary:
 
 
 def test_second_night_uses_stored_bodies(demo: DemoServer, tmp_path: Path) -> None:
-    settings = Settings().with_(
-        db_url=f"sqlite:///{tmp_path / 'nights.sqlite'}",
-        connect_to=tuple(ConnectTo.parse(c) for c in demo.connect_to),
-        allow_private=True,
-        min_delay=0.0,
-        retry_backoff=0.01,
-    )
+    settings = demo_settings(demo, tmp_path / "nights.sqlite")
     store = open_store(settings.db_url)
     first = _run(settings, store)
     assert {p.outcome for p in first.portals} == {"checked"}
@@ -97,13 +83,7 @@ def test_second_night_uses_stored_bodies(demo: DemoServer, tmp_path: Path) -> No
 def test_unchanged_pages_are_parsed_once(demo: DemoServer, tmp_path: Path) -> None:
     """Night 1 caches every page's parse; night 2 rebuilds 304 pages from it, the same
     pages and findings as a parse of the stored body would give."""
-    settings = Settings().with_(
-        db_url=f"sqlite:///{tmp_path / 'parsed.sqlite'}",
-        connect_to=tuple(ConnectTo.parse(c) for c in demo.connect_to),
-        allow_private=True,
-        min_delay=0.0,
-        retry_backoff=0.01,
-    )
+    settings = demo_settings(demo, tmp_path / "parsed.sqlite")
     store = open_store(settings.db_url)
     first = _run(settings, store)
     url = first.portals[0].url
