@@ -19,6 +19,8 @@ from __future__ import annotations
 
 import re
 from collections.abc import Mapping
+from dataclasses import dataclass
+from functools import lru_cache
 from typing import Any
 from urllib.parse import urlsplit
 
@@ -28,8 +30,8 @@ from checks.common import (
     excerpt,
     finditer_at,
     fold_aligned,
+    folded_prefix,
     not_checked,
-    prefix_starts,
     searched_evidence,
 )
 from checks.text import fold
@@ -125,30 +127,150 @@ class _Tally:
         return tuple(ev for _, _, ev in ranked[:MAX_EVIDENCE])
 
 
-def _mentions(page: Page, ctx: CheckContext, tally: _Tally) -> None:
+_LEVEL_KEYS = ("level_2011_patterns", "level_2022_full_patterns", "level_2022_partial_patterns")
+# How often each letter occurs in 50,000 characters of folded portal text (the bench
+# fleet; real pages rank them alike), and what one pass over a page costs in such
+# occurrences: a scan for an anchor letter costs a pass plus a little per occurrence.
+_LETTER_COUNT = {
+    "x": 109, "l": 183, "q": 297, "s": 434, "m": 441, "k": 457, "b": 515, "v": 525,
+    "r": 594, "y": 671, "p": 792, "d": 1480, "e": 1610, "g": 2175, "c": 2194, "u": 2440,
+    "i": 2583, "t": 2650, "o": 3248, "h": 3653, "a": 3682, "n": 4724,
+}  # fmt: skip
+_OTHER_COUNT = 1000
+_PASS_COST = 3400
+
+
+@dataclass(frozen=True)
+class _Levels:
+    """One ruleset's level patterns, and the scans that find where each may match.
+
+    Every pattern with a proven `folded_prefix` can only match where the folded page
+    holds that prefix. One scan per prefix costs a pass over the page each, and a page
+    is ~50,000 characters: prefixes are found instead by a few scans for one rare
+    anchor letter each, shared by several prefixes (``m`` for ``muc`` and ``mot``, ``v``
+    for ``dvc`` and ``level``), whose look-arounds check the rest of each prefix.
+    """
+
+    level_2011: tuple[tuple[re.Pattern[str], int], ...]  # (pattern, prefix slot or -1)
+    full: tuple[tuple[re.Pattern[str], int], ...]
+    partial: tuple[tuple[re.Pattern[str], int], ...]
+    slots: int
+    # (scan, (prefix slot, anchor offset) per alternative: `lastindex` names it)
+    scans: tuple[tuple[re.Pattern[str], tuple[tuple[int, int], ...]], ...]
+
+    def starts(self, folded: str) -> list[list[int]]:
+        """Per prefix slot, every position of `folded` where that prefix starts, in order."""
+        found: list[list[int]] = [[] for _ in range(self.slots)]
+        for scan, alternatives in self.scans:
+            if len(alternatives) == 1:
+                slot, offset = alternatives[0]
+                found[slot] = [m.start() - offset for m in scan.finditer(folded)]
+                continue
+            for m in scan.finditer(folded):
+                slot, offset = alternatives[m.lastindex - 1]  # type: ignore[operator]
+                found[slot].append(m.start() - offset)
+        return found
+
+
+@lru_cache(maxsize=16)
+def _levels(
+    level_2011: tuple[str, ...], full: tuple[str, ...], partial: tuple[str, ...]
+) -> _Levels:
+    prefixes: list[str] = []
+
+    def slotted(patterns: tuple[str, ...]) -> tuple[tuple[re.Pattern[str], int], ...]:
+        out = []
+        for pattern in compile_patterns(patterns):
+            prefix = folded_prefix(pattern)
+            if prefix and prefix not in prefixes:
+                prefixes.append(prefix)
+            out.append((pattern, prefixes.index(prefix) if prefix else -1))
+        return tuple(out)
+
+    compiled = slotted(level_2011), slotted(full), slotted(partial)
+    scans = tuple(_scan(prefixes, group) for group in _anchor_groups(prefixes))
+    return _Levels(*compiled, slots=len(prefixes), scans=scans)
+
+
+def _anchor_groups(prefixes: list[str]) -> list[list[tuple[int, int]]]:
+    """Prefixes grouped by a shared anchor letter, as (slot, offset of the anchor) lists.
+
+    Greedy: the letter with the least cost per prefix it anchors goes first. Two prefixes
+    that can occur at once around one anchor (``mu`` and ``muc``) never share a scan,
+    because an alternation reports only the first that holds.
+    """
+    left = list(range(len(prefixes)))
+    groups: list[list[tuple[int, int]]] = []
+    while left:
+        best: tuple[float, str, list[tuple[int, int]]] | None = None
+        for letter in sorted({ch for i in left for ch in prefixes[i]}):
+            members: list[tuple[int, int]] = []
+            for i in left:
+                offset = prefixes[i].find(letter)
+                if offset >= 0 and not any(
+                    _coincide(prefixes[i], offset, prefixes[k], o) for k, o in members
+                ):
+                    members.append((i, offset))
+            cost = (_PASS_COST + _LETTER_COUNT.get(letter, _OTHER_COUNT)) / len(members)
+            if best is None or cost < best[0]:
+                best = (cost, letter, members)
+        assert best is not None
+        groups.append(best[2])
+        left = [i for i in left if all(i != k for k, _ in best[2])]
+    return groups
+
+
+def _coincide(a: str, at_a: int, b: str, at_b: int) -> bool:
+    """Can `a` and `b` both occur with their anchors (`at_a`, `at_b`) at one position?"""
+    lo, hi = max(-at_a, -at_b), min(len(a) - at_a, len(b) - at_b)
+    return all(a[at_a + i] == b[at_b + i] for i in range(lo, hi))
+
+
+def _scan(
+    prefixes: list[str], group: list[tuple[int, int]]
+) -> tuple[re.Pattern[str], tuple[tuple[int, int], ...]]:
+    """The regex that finds every anchor of `group` (case-sensitive: the page is folded)."""
+    if len(group) == 1:
+        slot, offset = group[0]
+        prefix = prefixes[slot]
+        if offset == 0 and not any(prefix.endswith(prefix[:k]) for k in range(1, len(prefix))):
+            return re.compile(re.escape(prefix)), ((slot, 0),)  # occurrences cannot overlap
+    letter = prefixes[group[0][0]][group[0][1]]
+    alternatives = []
+    for slot, offset in group:
+        before, after = prefixes[slot][: offset + 1], prefixes[slot][offset + 1 :]
+        behind = f"(?<={re.escape(before)})" if offset else ""
+        ahead = f"(?={re.escape(after)})" if after else ""
+        alternatives.append(f"{behind}{ahead}" + ("()" if len(group) > 1 else ""))
+    return re.compile(re.escape(letter) + "(?:" + "|".join(alternatives) + ")"), tuple(group)
+
+
+def _mentions(page: Page, levels: _Levels, tally: _Tally) -> None:
     text = page.text
     # Not kept in the run memo: no other check reads a whole page folded, and 25 pages'
     # copies would only hold memory until the portal is done.
     folded = fold_aligned(text)
     url = page.final_url or page.url
-    memo = ctx.memo
-    # Each pattern is only tried where the folded page holds its opening letters
-    # (`prefix_starts`): the same matches as a whole-page search, at a fraction of the cost.
-    for pattern in compile_patterns(_opt(ctx, "level_2011_patterns")):
-        starts = prefix_starts(memo, pattern, folded)
+    # Each pattern is only tried where the folded page holds its opening letters: the
+    # same matches as a whole-page search, at a fraction of the cost.
+    starts = levels.starts(folded)
+    for pattern, slot in levels.level_2011:
+        at = starts[slot] if slot >= 0 else None
+        if at == []:
+            continue
         for source in (text, folded):
-            for m in finditer_at(pattern, source, starts):
+            for m in finditer_at(pattern, source, at):
                 start, end = m.span()
                 around = folded[max(0, start - CONTEXT_RADIUS) : end + CONTEXT_RADIUS]
                 if _CONTEXT.search(around):
                     service = _service_name(folded, start)
                     tally.add_mention(int(m.group(1)), url, text, (start, end), service)
     full = tally.full
-    for pattern in compile_patterns(_opt(ctx, "level_2022_full_patterns")):
-        for m in finditer_at(pattern, folded, prefix_starts(memo, pattern, folded)):
+    for pattern, slot in levels.full:
+        for m in finditer_at(pattern, folded, starts[slot] if slot >= 0 else None):
             full.append((url, text, m.start(), m.end()))
-    for pattern in compile_patterns(_opt(ctx, "level_2022_partial_patterns")):
-        for m in finditer_at(pattern, folded, prefix_starts(memo, pattern, folded)):
+    for pattern, slot in levels.partial:
+        for m in finditer_at(pattern, folded, starts[slot] if slot >= 0 else None):
             # "một phần" is everyday Vietnamese: only "trực tuyến một phần", "Mức độ: Một phần".
             if _PARTIAL_CONTEXT.search(folded[max(0, m.start() - 30) : m.start()]):
                 tally.partial.append((url, text, m.start(), m.end()))
@@ -253,8 +375,9 @@ def services_level(site: PortalArtifacts, ctx: CheckContext) -> list[Finding]:
     if (unknown := not_checked(site, "services.level")) is not None:
         return [unknown]
     tally = _Tally()
+    levels = _levels(*(tuple(_opt(ctx, key)) for key in _LEVEL_KEYS))
     for page in site.pages:
-        _mentions(page, ctx, tally)
+        _mentions(page, levels, tally)
         _documents(page, tally)
         _forms(page, tally)
     hosts = _dvc_links(site, ctx, tally)

@@ -21,6 +21,8 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
+from checks import services
+from checks.base import CheckContext
 from checks.common import (
     _item_chars,
     compile_patterns,
@@ -30,9 +32,21 @@ from checks.common import (
     prefix_starts,
 )
 from checks.ruleset import load_ruleset
-from checks.services import DEFAULTS
+from checks.services import (
+    _CONTEXT,
+    _PARTIAL_CONTEXT,
+    CONTEXT_RADIUS,
+    DEFAULTS,
+    _Levels,
+    _levels,
+    _service_name,
+    _Tally,
+    services_level,
+)
 from checks.text import _FAST_ALPHABET, fold_char, ignorecase_variants
+from probe.artifacts import Page, PortalArtifacts
 from probe.extract import parse_page
+from tests.checks.conftest import HOME, build_site
 
 ALL = "".join(map(chr, range(0x110000)))
 KEYS = ("level_2011_patterns", "level_2022_full_patterns", "level_2022_partial_patterns")
@@ -191,3 +205,129 @@ def test_same_matches_on_demo_pages(portal: str) -> None:
             depth=1,
         )
         assert_same(page.text)
+
+
+# services.level finds every pattern's prefixes with a few shared anchor scans
+# (`_Levels.starts`) instead of one scan per prefix; the findings must be those of the
+# plain whole-page search, whatever the patterns and the page.
+
+PREFIX_LETTERS = "mucotdvlean"
+NESTED = ["mu", "muc", "uc", "mot", "ot", "dvc", "vc", "level", "lev", "eve", "aa", "toan", "oan"]
+
+
+def slots_match(patterns: tuple[str, ...], text: str) -> None:
+    levels = _levels(patterns, (), ())
+    folded = fold_aligned(text)
+    found = levels.starts(folded)
+    for pattern, slot in levels.level_2011:
+        expected = prefix_starts({}, pattern, folded)
+        assert (found[slot] if slot >= 0 else None) == expected, (pattern.pattern, folded)
+
+
+@settings(max_examples=400, deadline=None)
+@given(
+    st.lists(
+        st.sampled_from(NESTED) | st.text(PREFIX_LETTERS, min_size=1, max_size=5),
+        min_size=1,
+        max_size=6,
+    ),
+    st.lists(st.sampled_from(NESTED) | st.text(PREFIX_LETTERS + "MUỤỨCĐđ \u1e3f")).map("".join),
+)
+def test_shared_scans_find_every_prefix(prefixes: list[str], text: str) -> None:
+    """Overlapping, nested ("mu", "muc") and repeated prefixes, on text dense in them."""
+    slots_match(tuple(re.escape(p) + r"\s*([1-4])" for p in prefixes), text)
+
+
+def test_nested_prefixes_never_share_a_scan() -> None:
+    levels = _levels(("mu", "muc", "uc", "level", "eve", "aa"), (), ())
+    for _, alternatives in levels.scans:
+        slots = [slot for slot, _ in alternatives]
+        assert len(slots) == len(set(slots))
+    slots_match(("mu", "muc", "uc", "level", "eve", "aa"), "muc mu levelevel aaa eve muuc")
+
+
+@settings(max_examples=300, deadline=None)
+@given(st.lists(st.sampled_from(WORDS) | st.text(ALPHABET, max_size=6), max_size=40).map("".join))
+def test_shared_scans_of_the_configured_patterns(text: str) -> None:
+    for source in [DEFAULTS] + [load_ruleset(r).options("services.level") for r in RULESETS]:
+        slots_match(tuple(p for key in KEYS for p in source[key]), text)
+
+
+RULESETS = ("nd43-2011", "nd42-2022")
+
+
+def plain_mentions(page: Page, levels: _Levels, tally: _Tally) -> None:
+    """`_mentions` by its definition: every pattern searched over the whole page."""
+    text, url = page.text, page.final_url or page.url
+    folded = fold_aligned(text)
+    for pattern, _ in levels.level_2011:
+        for source in (text, folded):
+            for m in pattern.finditer(source):
+                start, end = m.span()
+                if _CONTEXT.search(folded[max(0, start - CONTEXT_RADIUS) : end + CONTEXT_RADIUS]):
+                    service = _service_name(folded, start)
+                    tally.add_mention(int(m.group(1)), url, text, (start, end), service)
+    for pattern, _ in levels.full:
+        tally.full.extend((url, text, m.start(), m.end()) for m in pattern.finditer(folded))
+    for pattern, _ in levels.partial:
+        for m in pattern.finditer(folded):
+            if _PARTIAL_CONTEXT.search(folded[max(0, m.start() - 30) : m.start()]):
+                tally.partial.append((url, text, m.start(), m.end()))
+
+
+def assert_same_findings(site: PortalArtifacts, monkeypatch: pytest.MonkeyPatch) -> None:
+    for rid in RULESETS:
+        ruleset = load_ruleset(rid)
+        ctx = CheckContext(ruleset, ruleset.options("services.level"))
+        fast = services_level(site, ctx)
+        with monkeypatch.context() as patched:
+            patched.setattr(services, "_mentions", plain_mentions)
+            plain = services_level(site, ctx)
+        assert fast == plain, rid
+
+
+@pytest.mark.parametrize("portal", sorted(p.name for p in DEMO.iterdir() if p.is_dir()))
+def test_same_findings_on_demo_portals(portal: str, monkeypatch: pytest.MonkeyPatch) -> None:
+    files = sorted((DEMO / portal).rglob("*.html"))
+    home = f"http://{portal}/"
+    site = build_site(
+        [(home + str(f.relative_to(DEMO / portal)), f.read_text(encoding="utf-8")) for f in files],
+        province_domain="quangbinh.gov.vn",
+    )
+    assert_same_findings(site, monkeypatch)
+
+
+SERVICE_WORDS = [
+    *WORDS,
+    "Dịch vụ công trực tuyến",
+    "Thủ tục hành chính",
+    "nộp hồ sơ",
+    "trực tuyến một phần",
+    "Mức độ: Một phần",
+    "Cấp giấy phép xây dựng",
+    "mức 1 triệu đồng",
+    ". ",
+    " - ",
+    "(",
+]
+
+
+@settings(max_examples=150, deadline=None)
+@given(
+    st.lists(
+        st.lists(st.sampled_from(SERVICE_WORDS) | st.text(ALPHABET, max_size=4), max_size=30),
+        min_size=1,
+        max_size=3,
+    )
+)
+def test_same_findings_on_portal_like_pages(pages: list[list[str]]) -> None:
+    site = build_site(
+        [
+            Page(
+                url=f"{HOME}p{i}", final_url=f"{HOME}p{i}", status=200, text=" ".join(words) or "x"
+            )
+            for i, words in enumerate(pages)
+        ]
+    )
+    with pytest.MonkeyPatch.context() as monkeypatch:
+        assert_same_findings(site, monkeypatch)
