@@ -53,9 +53,12 @@ _WANTED = "base[href], title, form, meta[content], h1, h2, h3, time[datetime], a
 _ALL = ", ".join((*_DROPPED, _WANTED))
 # Bracket the region roots in the body text (`_texts`). U+0000 never comes out of an
 # HTML parse (the tree builder drops it or writes U+FFFD, "&#0;" too), so every one in
-# the body text is a marker of ours, and the character after it says which.
+# the body text is a marker of ours, and the character after it says which: a root
+# opens ("(", "[" for a footer root) or closes (")"). The two spaces before it make the
+# search for runs of spaces find it.
 _MARK = "\x00"
-_OPEN, _CLOSE = _MARK + "(", _MARK + ")"
+_OPEN, _FOOTER_OPEN, _CLOSE = "  \x00(", "  \x00[", "  \x00)"
+_MARKERS = (_OPEN, _FOOTER_OPEN, _CLOSE)
 _FOOTER_WORDS = ("bản quyền", "©", "copyright", "chịu trách nhiệm", "địa chỉ", "điện thoại")
 # Links seen on a page recur on the portal's other pages (menus, footers, sidebars): the
 # same href, text, title, image and region give the same (immutable) `Link`, so it is made
@@ -121,13 +124,7 @@ def parse_page(html: str, *, url: str, final_url: str, status: int, **fetch_fiel
     headings = tuple(h for n in by_tag.get("h", ()) if (h := _clean(n.text(separator=" "))))
     times = _time_dates(by_tag.get("time", ()))
 
-    body = tree.body
-    footer_text = " ".join(
-        t for region, root in roots if region == "footer" if (t := _clean(root.text(separator=" ")))
-    )
-    if not footer_text and body is not None:
-        footer_text = _footer_fallback(body)
-    text, main_text = _texts(body, [root for _region, root in roots])
+    text, main_text, footer_text = _texts(tree.body, roots)
 
     dates = tuple((*times, *find_dates(text, is_nfc=True))[:MAX_DATES])
     return Page(
@@ -176,45 +173,71 @@ def _elements(tree: LexborHTMLParser) -> dict[str, list[LexborNode]]:
     return by_tag
 
 
-def _texts(body: LexborNode | None, roots: list[LexborNode]) -> tuple[str, str]:
-    """`text` and `main_text` (the text outside the region roots) from one extraction.
+def _texts(body: LexborNode | None, roots: list[tuple[str, LexborNode]]) -> tuple[str, str, str]:
+    """`text`, `main_text` (the text outside the region roots) and `footer_text`.
 
-    Each root is bracketed by marker text nodes, so one `body.text()` gives both: words
-    between markers belong to a region. The result is what cleaning the whole body text
-    and, after removing the roots, cleaning it again gives (markers are their own
+    Each root is bracketed by marker text nodes, so one `body.text()` gives all three:
+    words between markers belong to a region, words between a footer root's markers to
+    the footer. The result is what cleaning the whole body text, the text of each footer
+    root and, after removing the roots, the body text again gives (markers are their own
     fragments, set off by the separator's spaces, so they change no word). When the
     markers do not come out exactly once per root (a root outside the body, or the body
-    itself), the two-pass way is used. Whitespace-only text nodes are skipped: they add
-    no word, only spaces to fold.
+    itself), the several-pass way is used. Whitespace-only text nodes are skipped: they
+    add no word, only spaces to fold.
     """
     if body is None:
-        return "", ""
+        return "", "", _footer_of(roots)
+    has_footer = any(region == "footer" for region, _root in roots)
+    footer = "" if has_footer else _footer_fallback(body)  # read before markers go in
     if roots:
-        for root in roots:
-            root.insert_before(_OPEN)
+        for region, root in roots:
+            root.insert_before(_FOOTER_OPEN if region == "footer" else _OPEN)
             root.insert_after(_CLOSE)
         texts = _split_marked(body.text(separator=" ", skip_empty=True), len(roots))
         if texts is not None:
-            return texts
-        for root in roots:  # take the markers out again, then the two-pass way
-            for marker in (root.prev, root.next):
-                if marker is not None and marker.text_content in (_OPEN, _CLOSE):
-                    marker.decompose()
+            text, main_text, footer_marked = texts
+            if not has_footer:
+                return text, main_text, footer
+            if footer_marked:
+                return text, main_text, footer_marked
+            _unmark(roots)
+            return text, main_text, _footer_fallback(body)
+        _unmark(roots)  # then the several-pass way
+    if has_footer:
+        footer = _footer_of(roots) or _footer_fallback(body)
     text = _clean(body.text(separator=" ", skip_empty=True))
-    for root in roots:
+    for _region, root in roots:
         root.decompose()
-    return text, _clean(body.text(separator=" ", skip_empty=True)) if roots else text
+    return text, _clean(body.text(separator=" ", skip_empty=True)) if roots else text, footer
 
 
-def _split_marked(raw: str, roots: int) -> tuple[str, str] | None:
-    """Both cleaned texts of a marked body text (see `_texts`); `_clean`'s steps.
+def _unmark(roots: list[tuple[str, LexborNode]]) -> None:
+    """Take the markers `_texts` put around the roots out of the tree again."""
+    for _region, root in roots:
+        for marker in (root.prev, root.next):
+            if marker is not None and marker.text_content in _MARKERS:
+                marker.decompose()
 
-    None if the text does not hold exactly one pair of markers per root. Folding is done
-    by cutting the text at the markers and at runs of spaces and joining the pieces, each
-    character copied once or twice, where splitting ~10,000 words and joining them again
-    cost 0.6 ms a fleet page; only a piece with other whitespace than spaces (line breaks
-    inside a text node, &nbsp;) goes through `_fold`. A piece inside any root is left out
-    of the main text.
+
+def _footer_of(roots: list[tuple[str, LexborNode]]) -> str:
+    """The footer roots' texts, each cleaned, in document order (the plain way)."""
+    return " ".join(
+        t for region, root in roots if region == "footer" if (t := _clean(root.text(separator=" ")))
+    )
+
+
+def _split_marked(raw: str, roots: int) -> tuple[str, str, str] | None:
+    """The cleaned text, main text and footer text of a marked body text (see `_texts`).
+
+    None if the text does not hold exactly one pair of markers per root, properly
+    nested. `_clean`'s steps; folding is done by cutting the text at runs of spaces and
+    joining the pieces, each character copied once or twice, where splitting ~10,000
+    words and joining them again cost 0.6 ms a fleet page. Every marker starts with two
+    spaces, so the one search for runs of spaces finds the markers too (a separate search
+    for them cost 0.03 ms a fleet page). Only a piece with other whitespace than spaces
+    (line breaks inside a text node, &nbsp;) goes through `_fold`. A piece inside any
+    root is left out of the main text; the footer is the words between each footer
+    root's markers, as many times as footer roots hold them.
     """
     if not raw.isascii():
         if any(c in raw for c in _INVISIBLE_CHARS):
@@ -222,41 +245,53 @@ def _split_marked(raw: str, roots: int) -> tuple[str, str] | None:
         raw = unicodedata.normalize("NFC", raw)
     words: list[str] = []
     main: list[str] = []
-    depth = pos = opened = closed = 0
+    footers: list[list[int]] = []  # [start, end) in `words` of each footer root
+    stack: list[int] = []  # per open root: its index in `footers`, or -1
+    pos = opened = 0
     end = len(raw)
-    next_mark, next_gap = raw.find(_MARK), raw.find("  ")
+    gap = raw.find("  ")
     while True:
-        cut = next_mark if next_gap < 0 or 0 <= next_mark < next_gap else next_gap
-        if cut < 0:
-            cut = end
-        start, stop = pos, cut
+        start, stop = pos, (gap if gap >= 0 else end)
         while start < stop and raw[start] == " ":
             start += 1
         while stop > start and raw[stop - 1] == " ":
             stop -= 1
         if start < stop:
             piece = raw[start:stop]
-            if piece.isprintable() or (piece := _fold(piece)):
+            if not piece.isprintable():
+                if _MARK in piece:  # not one of ours: take no chances
+                    return None
+                piece = _fold(piece)
+            if piece:
                 words.append(piece)
-                if depth == 0:
+                if not stack:
                     main.append(piece)
-        if cut == end:
+        if gap < 0:
             break
-        if cut == next_gap:
-            pos = cut + 2
-            next_gap = raw.find("  ", pos)
-        else:
-            if raw[cut + 1] == "(":
-                depth += 1
+        pos = gap + 2
+        while pos < end and raw[pos] == " ":
+            pos += 1
+        if raw[pos : pos + 1] == _MARK:
+            kind = raw[pos + 1 : pos + 2]
+            pos += 2
+            if kind == ")":
+                if not stack:
+                    return None
+                at = stack.pop()
+                if at >= 0:
+                    footers[at][1] = len(words)
+            elif kind == "[":
                 opened += 1
+                stack.append(len(footers))
+                footers.append([len(words), 0])
             else:
-                depth -= 1
-                closed += 1
-            pos = cut + 2
-            next_mark = raw.find(_MARK, pos)
-    if opened != roots or closed != roots:
+                opened += 1
+                stack.append(-1)
+        gap = raw.find("  ", pos)
+    if opened != roots or stack:
         return None
-    return " ".join(words), " ".join(main)
+    footer = " ".join(" ".join(words[a:b]) for a, b in footers if a < b)
+    return " ".join(words), " ".join(main), footer
 
 
 def _links(

@@ -7,7 +7,7 @@ import unicodedata
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from probe.extract import _CLOSE, _OPEN, MAX_LINKS, _fold, _split_marked, parse_page
+from probe.extract import _CLOSE, _FOOTER_OPEN, _OPEN, MAX_LINKS, _fold, _split_marked, parse_page
 
 URL = "http://lethuy.quangbinh.gov.vn/"
 
@@ -120,6 +120,29 @@ Hết</div>Nội dung chính<footer>Bản quyền <div class="menu">Liên kết<
     )
 
 
+def test_footer_text_is_each_footer_root_in_document_order() -> None:
+    """A footer root inside another one adds its words again; a block that is menu and
+    footer at once is both; footer roots without words leave the footer to the fallback;
+    a footer root outside the body (the several-pass way) changes none of it."""
+    nested = """<html><body><nav class="footer-nav">Liên kết <a href="/a">A</a></nav>
+<p>Nội dung</p><footer>Bản quyền <div class="footer-inner">Địa chỉ: 1 Hùng Vương</div>
+hết</footer></body></html>"""
+    assert _texts(nested) == (
+        "Liên kết A Nội dung Bản quyền Địa chỉ: 1 Hùng Vương hết",
+        "Nội dung",
+        "Liên kết A Bản quyền Địa chỉ: 1 Hùng Vương hết Địa chỉ: 1 Hùng Vương",
+    )
+    empty = """<html><body><p>Nội dung</p><div class="footer"> </div>
+<div>Bản quyền © UBND xã</div></body></html>"""
+    assert _texts(empty) == (
+        "Nội dung Bản quyền © UBND xã",
+        "Nội dung Bản quyền © UBND xã",
+        "Bản quyền © UBND xã",
+    )
+    outside = '<html><head class="bottom"></head><body><footer>Bản quyền</footer><p>Nội dung'
+    assert _texts(outside) == ("Bản quyền Nội dung", "Nội dung", "Bản quyền")
+
+
 def test_control_characters_in_the_page_text_are_kept_as_they_were() -> None:
     """The page's own U+0001/U+0002 (from character references) are text, not markers."""
     html = """<html><body><nav>Menu</nav><p>Nội dung &#1; chính &#2; tiếp</p>
@@ -211,28 +234,48 @@ def test_fold_is_split_and_join(text: str) -> None:
     assert _fold(text) == " ".join(text.split())
 
 
-def _reference_split(raw: str) -> tuple[str, str]:
-    """`text`, `main_text` of a marked body text, word by word."""
+def _reference_split(raw: str) -> tuple[str, str, str] | None:
+    """`text`, `main_text`, `footer_text` of a marked body text, word by word (None if
+    the markers do not nest)."""
     raw = unicodedata.normalize("NFC", raw.replace("\u200b", "").replace("\xad", ""))
+    for marker, token in ((_OPEN, "\x00open"), (_FOOTER_OPEN, "\x00foot"), (_CLOSE, "\x00close")):
+        raw = raw.replace(marker, f" {token} ")
     words: list[str] = []
     main: list[str] = []
-    depth = 0
-    for token in raw.replace(_OPEN, " \x00open ").replace(_CLOSE, " \x00close ").split():
-        if token in ("\x00open", "\x00close"):
-            depth += 1 if token == "\x00open" else -1
+    open_roots: list[list[str] | None] = []  # per open root: its words if a footer root
+    footers: list[list[str]] = []
+    for token in raw.split():
+        if token in ("\x00open", "\x00foot"):
+            footer: list[str] | None = [] if token == "\x00foot" else None
+            open_roots.append(footer)
+            if footer is not None:
+                footers.append(footer)
+            continue
+        if token == "\x00close":
+            if not open_roots:
+                return None
+            open_roots.pop()
             continue
         words.append(token)
-        if depth == 0:
+        if not open_roots:
             main.append(token)
-    return " ".join(words), " ".join(main)
+        for footer in open_roots:
+            if footer is not None:
+                footer.append(token)
+    if open_roots:
+        return None
+    footer_text = " ".join(" ".join(f) for f in footers if f)
+    return " ".join(words), " ".join(main), footer_text
 
 
-@settings(max_examples=400, deadline=None)
-@given(st.lists(st.one_of(_TEXT_PIECES, st.sampled_from([_OPEN, _CLOSE])), max_size=40))
+@settings(max_examples=600, deadline=None)
+@given(
+    st.lists(st.one_of(_TEXT_PIECES, st.sampled_from([_OPEN, _FOOTER_OPEN, _CLOSE])), max_size=40)
+)
 def test_marked_text_splits_like_word_by_word(tokens: list[str]) -> None:
     """As `body.text(separator=" ")` writes it: fragments joined by spaces."""
     raw = " ".join(tokens)
-    roots = tokens.count(_OPEN)
+    roots = tokens.count(_OPEN) + tokens.count(_FOOTER_OPEN)
     got = _split_marked(raw, roots)
     if roots != tokens.count(_CLOSE):
         assert got is None
