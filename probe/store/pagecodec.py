@@ -7,17 +7,30 @@ extractor itself, so the cache key is exactly those three and a change to the ex
 (`EXTRACT_VERSION`) invalidates every entry. Only content fields are encoded; what the
 fetch says (status, times, validators) always comes from tonight's response.
 
-Layout (format 2), chosen for a cheap decode since every unchanged page is decoded every
-night: brotli (quality 1) of a 4-byte length, a JSON array (orjson) of the small fields
-and lists, then `text` as UTF-16-LE. `main_text` and `footer_text` are mostly runs of
-`text` (the same words outside or inside the region roots), so they are stored as
-`[start, end]` slices of it, with literal strings where they are not; that halves the
+Layout (format 3), chosen for a cheap decode since every unchanged page is decoded every
+night, and for decoding only what is read: a night whose findings are reused
+(`probe.memo`) runs only the volatile checks, and neither they nor the crawl (links) nor
+the store read a text. So an entry is a format byte and the head's length, the head, then
+the text part, each its own brotli stream. The head is a JSON array (orjson, quality 1)
+of the small fields and lists, whether the text is blank (for `Page.ok`) and the text
+part's CRC-32; the text part (quality 0) is a 4-byte length, the JSON of `main_text` and
+`footer_text`, then `text` as UTF-16-LE, decompressed only when a text field is first read
+(`_CachedPage`). Its CRC is checked with the head, so a damaged text part is a miss like
+any other damage, not an error after the crawl. `main_text` and `footer_text` are mostly
+runs of `text` (the same words outside or inside the region roots), so they are stored
+as `[start, end]` slices of it, with literal strings where they are not; that halves the
 bytes to compress and to decompress. UTF-16 is what CPython holds Vietnamese text as, so
 turning it back into a `str` is nearly a copy (UTF-8 cost 0.09 ms a fleet page, more than
-decompressing). Links, the bulk of the small fields, are rebuilt without going through
-the frozen dataclass `__init__`. On the fleet's pages (80 KB of HTML, 48,000 characters of
-text, 76 links): 11.3 KB an entry, encode 0.27 ms, decode 0.25 ms (of it 0.13 ms brotli);
-format 1 (stdlib JSON, zlib level 1) took 16.3 KB, 1.0 ms and 0.65 ms.
+decompressing). Links, the bulk of the head, are rebuilt without going through the
+frozen dataclass `__init__`.
+
+On the fleet's pages (80 KB of HTML, 48,000 characters of text, 76 links; thread CPU,
+format 2 and 3 alternated in one process): format 3 takes 13.3 KB an entry, encode
+0.28 ms, decode 0.10 ms without reading a text and 0.24 ms with; format 2 (head and text
+in one quality-1 stream) took 11.7 KB, 0.29 ms and 0.21 ms whatever was read. The text
+at quality 1 would save 1.4 KB an entry for 0.03 ms more encoding (encoding is a tenth
+of night 1); zlib level 1 was slower both ways and no smaller. Format 1 (stdlib JSON,
+zlib level 1) took 16.3 KB, 1.0 ms and 0.65 ms.
 
 JSON, not pickle: the database is shared with other tools and a cache row must never be
 able to run code.
@@ -29,6 +42,7 @@ import codecs
 import hashlib
 import json
 import struct
+import zlib
 from dataclasses import fields
 from datetime import date
 from operator import attrgetter
@@ -40,21 +54,32 @@ import orjson
 from probe.artifacts import DateMention, Form, Link, Page
 from probe.extract import EXTRACT_VERSION
 
-_FORMAT = 2  # layout of the encoded bytes described above
-BROTLI_QUALITY = 1
-_HEAD = struct.Struct("<I")  # byte length of the JSON part
+_FORMAT = 3  # layout of the encoded bytes described above
+HEAD_QUALITY = 1
+TEXT_QUALITY = 0
+_PREFIX = struct.Struct("<BI")  # format, byte length of the compressed head
+_TEXTS = struct.Struct("<I")  # byte length of the JSON of main/footer in the text part
 _PROBE = 32  # characters of a slice's start looked up in `text` (see `slices_of`)
 _SHORT_PROBE = 8
 _SLICE_MIN = 4096  # shorter texts are stored as they are
 _MAX_MISSES = 8
 _LINK_FIELDS = tuple(f.name for f in fields(Link))
 _LINK_ROW = attrgetter(*_LINK_FIELDS)
+_PAGE_FIELDS = tuple(f.name for f in fields(Page))
+_PAGE_VALUES = attrgetter(*_PAGE_FIELDS)
+_LAZY = frozenset({"text", "main_text", "footer_text"})
+_UNSET = tuple(getattr(Page, name).__delete__ for name in sorted(_LAZY))
 # The dataclasses' field names are part of the layout: an entry written for other fields
 # must miss the cache, not fill a field with its neighbour's value.
 _LAYOUT = hashlib.sha256(
     repr([tuple(f.name for f in fields(cls)) for cls in (Page, Link, Form, DateMention)]).encode()
 ).hexdigest()[:12]
 _DAMAGED = (ValueError, TypeError, IndexError, KeyError, struct.error, brotli.error)
+
+
+class DamagedEntry(ValueError):
+    """A cached parse whose text part passed its checksum and still does not decode: a
+    codec defect, not storage damage (that is a miss, see `decode_page`)."""
 
 
 def parsed_key(url: str, content_hash: str) -> str:
@@ -66,6 +91,11 @@ def parsed_key(url: str, content_hash: str) -> str:
 def encode_page(page: Page) -> bytes:
     """The content fields of `page` (not its fetch fields) as compressed bytes."""
     text = page.text
+    texts = _dumps([_compact(text, page.main_text), _compact(text, page.footer_text)])
+    packer = brotli.Compressor(quality=TEXT_QUALITY)
+    lazy = packer.process(_TEXTS.pack(len(texts)) + texts)
+    lazy += packer.process(text.encode("utf-16-le", "surrogatepass"))
+    lazy += packer.finish()
     doc = [
         _FORMAT,
         _LAYOUT,
@@ -74,8 +104,8 @@ def encode_page(page: Page) -> bytes:
         page.charset,
         page.size,
         page.title,
-        _compact(text, page.main_text),
-        _compact(text, page.footer_text),
+        not text.strip(),
+        zlib.crc32(lazy),
         [_LINK_ROW(x) for x in page.links],
         [[f.action, f.method, f.fields, f.has_file_input, f.text] for f in page.forms],
         page.emails,
@@ -83,16 +113,8 @@ def encode_page(page: Page) -> bytes:
         page.meta,
         page.headings,
     ]
-    try:
-        head = orjson.dumps(doc)
-    except TypeError:  # a lone surrogate (orjson wants valid UTF-8): the slow, lenient way
-        head = json.dumps(doc, ensure_ascii=False, separators=(",", ":")).encode(
-            "utf-8", "surrogatepass"
-        )
-    packer = brotli.Compressor(quality=BROTLI_QUALITY)
-    out = packer.process(_HEAD.pack(len(head)) + head)
-    out += packer.process(text.encode("utf-16-le", "surrogatepass"))
-    return out + packer.finish()
+    head = brotli.compress(_dumps(doc), quality=HEAD_QUALITY)
+    return _PREFIX.pack(_FORMAT, len(head)) + head + lazy
 
 
 def decode_page(data: bytes, *, base: str, **fetch_fields: Any) -> Page | None:
@@ -100,31 +122,28 @@ def decode_page(data: bytes, *, base: str, **fetch_fields: Any) -> Page | None:
 
     None (parse the body instead) when the entry was written by another extractor or
     format, for another base URL (a redirect changed), or is damaged: a stale cache must
-    cost a parse, never a wrong page.
+    cost a parse, never a wrong page. The text part is only checked here (its CRC), and
+    decompressed when a text field is first read (`_CachedPage`).
     """
     try:
-        raw = brotli.decompress(data)
-        (head_size,) = _HEAD.unpack_from(raw)
-        end = _HEAD.size + head_size
-        head = memoryview(raw)[_HEAD.size : end]
-        try:
-            doc = orjson.loads(head)
-        except ValueError:  # written the lenient way (see `encode_page`), or damaged
-            doc = json.loads(bytes(head).decode("utf-8", "surrogatepass"))
-        fmt, layout, version, cached_base, charset, size, title, main, footer = doc[:9]
+        fmt, head_size = _PREFIX.unpack_from(data)
+        if fmt != _FORMAT:
+            return None
+        start = _PREFIX.size + head_size
+        doc = _loads(brotli.decompress(data[_PREFIX.size : start]))
+        fmt, layout, version, cached_base, charset, size, title, blank, crc = doc[:9]
         if fmt != _FORMAT or layout != _LAYOUT or version != EXTRACT_VERSION:
             return None
         if cached_base != base:
             return None
+        lazy = data[start:]
+        if zlib.crc32(lazy) != crc:
+            return None
         links, forms, emails, dates, meta, headings = doc[9:15]
-        text = codecs.utf_16_le_decode(memoryview(raw)[end:], "surrogatepass", True)[0]
-        return Page(
+        page = _CachedPage(
             charset=charset,
             size=size,
             title=title,
-            text=text,
-            main_text=main if isinstance(main, str) else join_slices(text, main),
-            footer_text=footer if isinstance(footer, str) else join_slices(text, footer),
             links=_links(links),
             forms=tuple(Form(a, m, tuple(f), bool(h), t) for a, m, f, h, t in forms),
             emails=tuple(emails),
@@ -135,6 +154,95 @@ def decode_page(data: bytes, *, base: str, **fetch_fields: Any) -> Page | None:
         )
     except _DAMAGED:
         return None
+    for unset in _UNSET:
+        unset(page)
+    _set_packed(page, bytes(lazy))
+    _set_blank(page, bool(blank))
+    return page
+
+
+class _CachedPage(Page):
+    """A `Page` from the parse cache whose texts are decompressed when first read.
+
+    On a night whose findings are reused (`probe.memo`) only the volatile checks run, and
+    neither they nor the crawl or the store read a text, so decompressing 48,000
+    characters a page would be wasted. The three text slots stay unset until one is read
+    (`__getattr__` runs only then); `ok` answers from a flag stored with the entry.
+    Equality, hashing, repr, pickling and orjson output are those of the `Page` it stands
+    for.
+    """
+
+    __slots__ = ("_blank", "_packed")
+    # orjson serialises a dataclass only if its own type carries the fields.
+    __dataclass_fields__ = Page.__dataclass_fields__
+
+    def __getattr__(self, name: str) -> Any:
+        if name in _LAZY:
+            _fill(self)
+            return object.__getattribute__(self, name)
+        if name == "_blank":  # made by `dataclasses.replace`: the texts are set
+            return not self.text.strip()
+        raise AttributeError(name)
+
+    @property
+    def ok(self) -> bool:
+        """As `Page.ok`, without decompressing the text."""
+        return 200 <= self.status < 300 and not self._blank
+
+    def __eq__(self, other: object) -> bool:
+        if isinstance(other, Page):
+            return bool(_PAGE_VALUES(self) == _PAGE_VALUES(other))
+        return NotImplemented
+
+    __hash__ = Page.__hash__
+
+    def __repr__(self) -> str:
+        return repr(Page(*_PAGE_VALUES(self)))
+
+    def __reduce__(self) -> tuple[type[Page], tuple[Any, ...]]:
+        return Page, _PAGE_VALUES(self)
+
+
+_set_packed = _CachedPage._packed.__set__  # type: ignore[attr-defined]
+_set_blank = _CachedPage._blank.__set__  # type: ignore[attr-defined]
+
+
+def _fill(page: _CachedPage) -> None:
+    """Decompress `page`'s text part into its three text slots (again, harmlessly, if
+    another thread is doing the same)."""
+    packed = page._packed
+    if packed is None:
+        return  # filled meanwhile
+    try:
+        raw = brotli.decompress(packed)
+        (size,) = _TEXTS.unpack_from(raw)
+        end = _TEXTS.size + size
+        main, footer = _loads(memoryview(raw)[_TEXTS.size : end])
+        text = codecs.utf_16_le_decode(memoryview(raw)[end:], "surrogatepass", True)[0]
+        main = main if isinstance(main, str) else join_slices(text, main)
+        footer = footer if isinstance(footer, str) else join_slices(text, footer)
+    except _DAMAGED as exc:
+        raise DamagedEntry(f"cached parse of {page.url}: the text part does not decode") from exc
+    object.__setattr__(page, "main_text", main)
+    object.__setattr__(page, "footer_text", footer)
+    object.__setattr__(page, "text", text)
+    _set_packed(page, None)
+
+
+def _dumps(doc: list[Any]) -> bytes:
+    try:
+        return orjson.dumps(doc)
+    except TypeError:  # a lone surrogate (orjson wants valid UTF-8): the slow, lenient way
+        return json.dumps(doc, ensure_ascii=False, separators=(",", ":")).encode(
+            "utf-8", "surrogatepass"
+        )
+
+
+def _loads(raw: bytes | memoryview) -> Any:
+    try:
+        return orjson.loads(raw)
+    except ValueError:  # written the lenient way (see `_dumps`), or damaged
+        return json.loads(bytes(raw).decode("utf-8", "surrogatepass"))
 
 
 def _compact(whole: str, part: str) -> str | list[list[int] | str]:

@@ -3,11 +3,15 @@ entry that does not fit (other extractor, other base URL, damaged) is refused, n
 
 from __future__ import annotations
 
+import copy
+import hashlib
 import json
+import pickle
 import struct
 import zlib
-from dataclasses import fields, replace
+from dataclasses import FrozenInstanceError, asdict, fields, replace
 from datetime import UTC, date, datetime
+from typing import Any
 
 import brotli
 import orjson
@@ -78,6 +82,24 @@ def test_other_base_is_refused() -> None:
     assert decode_page(encode_page(_page()), base=URL + "khac", **_fetch_fields()) is None
 
 
+def _head(data: bytes) -> list[Any]:
+    (_, size) = struct.unpack_from("<BI", data)
+    return orjson.loads(brotli.decompress(data[5 : 5 + size]))
+
+
+def _text_part(data: bytes) -> bytes:
+    (_, size) = struct.unpack_from("<BI", data)
+    return data[5 + size :]
+
+
+def _with_text_part(data: bytes, part: bytes) -> bytes:
+    """`data` with its text part replaced and the head's checksum made to match it."""
+    doc = _head(data)
+    doc[8] = zlib.crc32(part)
+    head = brotli.compress(orjson.dumps(doc))
+    return struct.pack("<BI", 3, len(head)) + head + part
+
+
 def _format1(page: Page) -> bytes:
     """An entry as the first codec wrote it (JSON of dicts' values, zlib)."""
     doc = [1, EXTRACT_VERSION, page.final_url or page.url, page.charset, page.size, page.title,
@@ -100,6 +122,120 @@ def test_truncated_entry_is_refused() -> None:
 
 def test_first_format_entry_is_refused_not_misread() -> None:
     assert decode_page(_format1(_page()), base=URL, **_fetch_fields()) is None
+
+
+def _format2(page: Page) -> bytes:
+    """An entry as format 2 wrote it: one brotli stream of the head's length, the head
+    and the text."""
+    doc = [2, pagecodec._LAYOUT, EXTRACT_VERSION, page.final_url, page.charset, page.size,
+           page.title, page.main_text, page.footer_text, [], [], [], [], [], []]  # fmt: skip
+    head = orjson.dumps(doc)
+    raw = struct.pack("<I", len(head)) + head + page.text.encode("utf-16-le")
+    return brotli.compress(raw, quality=1)
+
+
+def test_second_format_entry_misses_and_is_refused() -> None:
+    """Format 2 rows sit under other keys (never looked up), and are refused if they were."""
+    page = _page()
+    key2 = f"2:{pagecodec._LAYOUT}:{EXTRACT_VERSION}\0{URL}\0{'1' * 64}"
+    assert parsed_key(URL, "1" * 64) != hashlib.sha256(key2.encode()).hexdigest()
+    assert decode_page(_format2(page), base=URL, **_fetch_fields()) is None
+
+
+@given(data=st.binary(max_size=80))
+def test_any_bytes_are_refused_not_raised(data: bytes) -> None:
+    for entry in (data, b"\x03" + data, encode_page(_page())[:12] + data):
+        assert decode_page(entry, base=URL, **_fetch_fields()) is None
+
+
+_TEXT_FIELDS = ("text", "main_text", "footer_text")
+
+
+def _no_fill(page: Page) -> None:
+    raise AssertionError("the text part was decompressed")
+
+
+def test_texts_are_decompressed_only_when_read(monkeypatch: pytest.MonkeyPatch) -> None:
+    page = _page()
+    decoded = decode_page(encode_page(page), base=URL, **_fetch_fields())
+    assert isinstance(decoded, Page)
+    monkeypatch.setattr(pagecodec, "_fill", _no_fill)
+    others = [f.name for f in fields(Page) if f.name not in _TEXT_FIELDS]
+    assert [getattr(decoded, n) for n in others] == [getattr(page, n) for n in others]
+    assert decoded.ok and decoded.nav_links == page.nav_links
+    monkeypatch.undo()
+    assert decoded.footer_text == page.footer_text  # any text field fills all three
+    monkeypatch.setattr(pagecodec, "_fill", _no_fill)
+    assert (decoded.text, decoded.main_text) == (page.text, page.main_text)
+    assert decoded == page
+
+
+@pytest.mark.parametrize(
+    ("text", "status", "ok"),
+    [("Trang chủ", 200, True), ("", 200, False), (" \n ", 200, False), ("Lỗi", 500, False)],
+)
+def test_ok_is_answered_without_decompressing_the_text(
+    monkeypatch: pytest.MonkeyPatch, text: str, status: int, ok: bool
+) -> None:
+    page = replace(_page(), text=text, status=status)
+    assert page.ok is ok
+    decoded = decode_page(encode_page(page), base=URL, **{**_fetch_fields(), "status": status})
+    assert decoded is not None
+    monkeypatch.setattr(pagecodec, "_fill", _no_fill)
+    assert decoded.ok is ok
+
+
+def test_a_cached_page_behaves_as_the_page_it_stands_for() -> None:
+    page = _page()
+
+    def cached() -> Page:
+        decoded = decode_page(encode_page(page), base=URL, **_fetch_fields())
+        assert decoded is not None
+        return decoded
+
+    assert cached() == page and page == cached() and cached() == cached()
+    assert (cached() != page) is False and (page != cached()) is False
+    other = replace(page, main_text="khác")
+    assert cached() != other and other != cached()
+    assert hash(cached()) == hash(page) and {cached(), page} == {page}
+    assert repr(cached()) == repr(page)
+    assert (back := pickle.loads(pickle.dumps(cached()))) == page and type(back) is Page
+    assert copy.copy(cached()) == page and copy.deepcopy(cached()) == page
+    assert asdict(cached()) == asdict(page)
+    assert orjson.dumps(cached()) == orjson.dumps(page)
+    changed = replace(cached(), text=" ", depth=3)
+    assert changed == replace(page, text=" ", depth=3) and not changed.ok
+    assert replace(cached(), depth=3).ok
+    with pytest.raises(FrozenInstanceError):
+        cached().text = "x"  # type: ignore[misc]
+
+
+def test_damaged_text_part_is_a_miss() -> None:
+    data = encode_page(_page())
+    part = _text_part(data)
+    head = data[: len(data) - len(part)]
+    flipped = part[:-3] + bytes([part[-3] ^ 0x10]) + part[-2:]
+    for damaged in (head, head + part[:-1], head + flipped, head + part + b"\0"):
+        assert decode_page(damaged, base=URL, **_fetch_fields()) is None
+
+
+@pytest.mark.parametrize(
+    "part",
+    [
+        b"not brotli",
+        brotli.compress(b"\x02\x00\x00\x00[]"),  # no main/footer
+        brotli.compress(b"\x05\x00\x00\x00[1,2]"),  # slices that are not slices
+        brotli.compress(b'\x07\x00\x00\x00["",""]x'),  # half a UTF-16 character
+    ],
+)
+def test_text_part_that_does_not_decode_raises_a_clear_error(part: bytes) -> None:
+    """Only a codec defect gets past the checksum; reading a text then raises, naming the
+    page, instead of handing a check a wrong text."""
+    page = _page()
+    decoded = decode_page(_with_text_part(encode_page(page), part), base=URL, **_fetch_fields())
+    assert decoded is not None and decoded.links == page.links
+    with pytest.raises(pagecodec.DamagedEntry, match=f"{URL}: the text part"):
+        _ = decoded.main_text
 
 
 def test_other_extractor_version_is_refused(monkeypatch: pytest.MonkeyPatch) -> None:
@@ -154,9 +290,9 @@ def test_long_texts_round_trip_as_slices_of_the_text() -> None:
         footer_text=" ".join(words[2900:]),
     )
     data = encode_page(page)
-    raw = brotli.decompress(data)
+    raw = brotli.decompress(_text_part(data))
     (size,) = struct.unpack_from("<I", raw)
-    main, footer = orjson.loads(raw[4 : 4 + size])[7:9]
+    main, footer = orjson.loads(raw[4 : 4 + size])
     assert len(main) == 2 and all(isinstance(s, list) for s in main)
     assert isinstance(footer, str)  # short: stored as it is
     assert decode_page(data, base=URL, **_fetch_fields()) == page
