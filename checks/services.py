@@ -305,32 +305,52 @@ def _forms(page: Page, tally: _Tally) -> None:
             tally.add(3, "form", ev, f"form:{url} {form.action}")
 
 
-def _dvc_links(site: PortalArtifacts, ctx: CheckContext, tally: _Tally) -> set[str]:
+_UNSEEN: Any = object()
+
+
+def _dvc_links(
+    site: PortalArtifacts, ctx: CheckContext, levels: _Levels, tally: _Tally
+) -> set[str]:
     patterns = compile_patterns(_opt(ctx, "dvc_host_patterns"))
     national = str(_opt(ctx, "national_portal")).lower()
     province = site.province_domain.lower().removeprefix("www.")
-    levels = compile_patterns(_opt(ctx, "level_2011_patterns"))
     own = {_host_path(u).split("/", 1)[0] for u in (site.url, site.final_url) if u}
     hosts: set[str] = set()
-    # Menus repeat the same links on every page: judge each distinct URL once.
+    # Menus repeat the same links on every page: judge each distinct URL and label once,
+    # and cut evidence only for a link that raises its service's level.
     judged: dict[str, str | None] = {}
+    label_levels: dict[str, int] = {}
+    known = tally.services
     for page in site.pages:
         for link in page.links:
-            if link.url in judged:
-                host = judged[link.url]
-            else:
-                host = judged[link.url] = _service_host(link.url, own, national, province, patterns)
+            url = link.url
+            host = judged.get(url, _UNSEEN)
+            if host is _UNSEEN:
+                host = judged[url] = _service_host(url, own, national, province, patterns)
             if host is None:
                 continue
             hosts.add(host)
-            level = 3
-            for p in levels:
-                m = p.search(fold(link.label))
-                if m:
-                    level = max(level, int(m.group(1)))
-            ev = Evidence(page.final_url or page.url, f"{link.label or host} → {link.url}")
-            tally.add(level, "service_portal", ev, "url:" + link.url)
+            label = link.label
+            level = label_levels.get(label)
+            if level is None:
+                level = label_levels[label] = _label_level(label, levels)
+            key = "url:" + url
+            if (seen := known.get(key)) is not None and level <= seen[0]:
+                continue
+            ev = Evidence(page.final_url or page.url, f"{label or host} → {url}")
+            tally.add(level, "service_portal", ev, key)
     return hosts
+
+
+def _label_level(label: str, levels: _Levels) -> int:
+    """The level a service-portal link's own words claim (3, the least such a link offers)."""
+    level = 3
+    folded = fold(label)
+    for pattern, _ in levels.level_2011:
+        m = pattern.search(folded)
+        if m:
+            level = max(level, int(m.group(1)))
+    return level
 
 
 def _service_host(
@@ -380,7 +400,7 @@ def services_level(site: PortalArtifacts, ctx: CheckContext) -> list[Finding]:
         _mentions(page, levels, tally)
         _documents(page, tally)
         _forms(page, tally)
-    hosts = _dvc_links(site, ctx, tally)
+    hosts = _dvc_links(site, ctx, levels, tally)
     level_2022, source_2022 = _level_2022(tally)
     max_level = tally.max_level
     details: dict[str, Any] = {

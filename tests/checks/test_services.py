@@ -7,7 +7,7 @@ from typing import Any
 
 import pytest
 
-from checks.base import CheckContext, Status
+from checks.base import CheckContext, Evidence, Status
 from checks.ruleset import load_ruleset
 from checks.services import services_level
 from probe.artifacts import Form
@@ -140,3 +140,18 @@ def test_repeated_service_keeps_its_first_evidence_and_highest_level(make_site: 
     (finding,) = services_level(make_site(pages), ctx())
     assert finding.details["counts"] == {"1": 0, "2": 0, "3": 0, "4": 1}
     assert finding.evidence[0].url == URL + "b"
+
+
+def test_service_portal_link_repeated_in_menus(make_site: Any) -> None:
+    """One link on every page is one service: quoted where its label first claims the most."""
+    dvc = "https://dichvucong.quangbinh.gov.vn/"
+    pages = [
+        (URL, body(f"<nav><a href='{dvc}'>Cổng</a></nav>")),
+        (URL + "a", body(f"<nav><a href='{dvc}' title='DVC mức độ 4'>Cổng</a></nav>")),
+        (URL + "b", body(f"<nav><a href='{dvc}' title='DVC mức độ 4'>Cổng</a></nav>")),
+        (URL + "c", body(f"<nav><a href='{dvc}'>Cổng</a></nav>")),
+    ]
+    (finding,) = services_level(make_site(pages, province_domain="quangbinh.gov.vn"), ctx())
+    assert finding.details["counts"] == {"1": 0, "2": 0, "3": 0, "4": 1}
+    assert finding.details["service_portals"] == ["dichvucong.quangbinh.gov.vn"]
+    assert finding.evidence == (Evidence(URL + "a", f"Cổng DVC mức độ 4 → {dvc}"),)
