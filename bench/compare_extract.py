@@ -15,6 +15,11 @@ package, next to the working tree's, and parses each page with both:
   (region blocks, links, scripts, noscript, template, entities, odd whitespace, the
   marker characters, base, html/body classes).
 
+Each page is also given to the new version as UTF-8 bytes (what `decode_html` hands the
+crawler's parse when the body is the UTF-8 of its text), which must give the old
+version's `Page` for the text too ("bytes" below); demo and real pages also check that
+`decode_html` only hands over bytes that decode to `decode_body`'s text.
+
 Usage: compare_extract.py [--rev HEAD] [--fleet DIR] [--real DIR] [--recorded FILE]
 [--fuzz N] [--time] — prints the number of pages compared per source and every
 difference; with `--time`, also the median CPU per page of both versions on 200 fleet
@@ -49,7 +54,7 @@ _FILES = (
     ("probe/net/canon.py", "canon.py"),
 )
 
-Item = tuple[str, str, str, str, int]  # (source, html, url, final_url, status)
+Item = tuple[str, str | bytes, str, str, int]  # (source, html, url, final_url, status)
 
 
 def load_old(rev: str, into: Path) -> ModuleType:
@@ -81,7 +86,6 @@ def fleet_pages(fleet: Path) -> Iterator[Item]:
 def demo_pages() -> Iterator[Item]:
     """Every HTML file of every demo portal, as the demo server sends it."""
     from probe.demo.server import load_sites, respond
-    from probe.net.decode import decode_body
 
     for host, site in load_sites().items():
         for file in sorted(site.root.rglob("*.html")):
@@ -91,16 +95,26 @@ def demo_pages() -> Iterator[Item]:
             path = "/" + rel.removesuffix("index.html")
             response = respond({host: site}, host, path, {}, date(2026, 11, 26))
             ctype = dict(response.headers).get("Content-Type", "")
-            html, _charset = decode_body(response.body, ctype)
+            html = _decoded(response.body, ctype)
             url = f"http://{host}{path}"
             yield "demo", html, url, url, response.status
 
 
-def real_pages(directory: Path) -> Iterator[Item]:
-    from probe.net.decode import decode_body
+def _decoded(body: bytes, content_type: str) -> str:
+    """`decode_body`'s text, after checking that `decode_html` agrees with it."""
+    from probe.net.decode import decode_body, decode_html
 
+    text, charset = decode_body(body, content_type)
+    markup, html_charset = decode_html(body, content_type)
+    same = markup == text if isinstance(markup, str) else markup.decode("utf-8") == text
+    if not same or charset != html_charset:
+        raise AssertionError(f"decode_html disagrees with decode_body ({charset})")
+    return text
+
+
+def real_pages(directory: Path) -> Iterator[Item]:
     for file in sorted(directory.glob("*.html")):
-        html, _charset = decode_body(file.read_bytes(), "text/html")
+        html = _decoded(file.read_bytes(), "text/html")
         url = f"http://real.example.gov.vn/{file.name}"
         yield "real", html, url, url, 200
 
@@ -278,6 +292,13 @@ def main() -> None:
                     fleet_items.append(item)
                 old, new = _run(old_parse, item), _run(new_parse, item)
                 problems = diff(old, new)
+                try:
+                    encoded = item[1].encode("utf-8") if isinstance(item[1], str) else None
+                except UnicodeEncodeError:  # a lone surrogate: no UTF-8 body holds one
+                    encoded = None
+                if encoded is not None:
+                    as_bytes = _run(new_parse, (item[0], encoded, *item[2:]))
+                    problems += [f"bytes {p}" for p in diff(old, as_bytes)]
                 if problems and dataclasses.is_dataclass(new):
                     texts = reference_texts(item[1])
                     verdict = (

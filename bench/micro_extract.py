@@ -4,6 +4,8 @@ The crawl profile shows where a page's milliseconds go; this isolates the extrac
 so a change to `probe/extract.py` or `probe/textparse/` can be judged in seconds, without
 a fleet run. Pages are parsed in crawl order (portal by portal) with the extraction
 caches emptied first, as a crawl starts; each figure is the median of `--repeat` passes.
+`parse_page_bytes_ms` parses the UTF-8 body as `decode_html` hands it over, and
+`decode_html_ms` is that decoding (what the crawl spends on a page before parsing).
 Usage: micro_extract.py [--fleet DIR] [--pages 200] [--repeat 5]
 """
 
@@ -19,6 +21,7 @@ from pathlib import Path
 from typing import Any
 
 from probe.extract import parse_page
+from probe.net.decode import decode_html
 from probe.textparse import find_dates, find_emails
 
 
@@ -66,10 +69,17 @@ def main() -> None:
     pages = _pages(a.fleet, a.pages)
     parsed = [parse_page(html, url=url, final_url=url, status=200) for url, html in pages]
     texts = [p.text for p in parsed]
+    bodies = [(url, html.encode()) for url, html in pages]
     figures = {
         "pages": len(pages),
         "parse_page_ms": _per_page_ms(
             lambda p: parse_page(p[1], url=p[0], final_url=p[0], status=200), pages, a.repeat
+        ),
+        "parse_page_bytes_ms": _per_page_ms(
+            lambda p: parse_page(p[1], url=p[0], final_url=p[0], status=200), bodies, a.repeat
+        ),
+        "decode_html_ms": _per_page_ms(
+            lambda p: decode_html(p[1], "text/html; charset=utf-8"), bodies, a.repeat
         ),
         "find_dates_ms": _per_page_ms(find_dates, texts, a.repeat),
         "find_emails_ms": _per_page_ms(lambda t: find_emails(t, ()), texts, a.repeat),

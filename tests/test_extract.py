@@ -7,7 +7,17 @@ import unicodedata
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from probe.extract import _CLOSE, _FOOTER_OPEN, _OPEN, MAX_LINKS, _fold, _split_marked, parse_page
+from probe.extract import (
+    _CLOSE,
+    _FOOTER_OPEN,
+    _INVISIBLE_CHARS,
+    _OPEN,
+    MAX_LINKS,
+    _fold,
+    _has_invisible,
+    _split_marked,
+    parse_page,
+)
 
 URL = "http://lethuy.quangbinh.gov.vn/"
 
@@ -69,6 +79,14 @@ def test_nfd_input_becomes_nfc() -> None:
     p = parse_page(html, url=URL, final_url=URL, status=200)
     assert unicodedata.is_normalized("NFC", p.text)
     assert any(link.text == "Giới thiệu" for link in p.links)
+
+
+def test_utf8_bytes_give_the_page_of_the_text() -> None:
+    """What `decode_html` hands over for a UTF-8 body: the same `Page` as its text."""
+    for html in (HTML, unicodedata.normalize("NFD", HTML), "<p>Nội dung &#0; \x00 hết"):
+        as_text = parse_page(html, url=URL, final_url=URL, status=200)
+        assert parse_page(html.encode(), url=URL, final_url=URL, status=200) == as_text
+    assert as_text.text == "Nội dung \ufffd hết"
 
 
 def test_footer_fallback_without_footer_element() -> None:
@@ -232,6 +250,11 @@ _TEXT_PIECES = st.sampled_from(
 @given(st.lists(_TEXT_PIECES, max_size=40).map("".join))
 def test_fold_is_split_and_join(text: str) -> None:
     assert _fold(text) == " ".join(text.split())
+
+
+def test_has_invisible_tests_every_invisible_character() -> None:
+    assert all(_has_invisible(f"Giới{c}thiệu") for c in _INVISIBLE_CHARS)
+    assert not _has_invisible("Giới thiệu\u200e\xa0\x01")
 
 
 def _reference_split(raw: str) -> tuple[str, str, str] | None:

@@ -2,9 +2,10 @@
 
 from __future__ import annotations
 
+import codecs
 import unicodedata
 
-from probe.net.decode import charset_from_content_type, decode_body
+from probe.net.decode import charset_from_content_type, decode_body, decode_html
 from tests.net.net_faults import to_cp1258
 
 TEXT = "Giới thiệu chung về Sở Thông tin và Truyền thông tỉnh Quảng Bình"
@@ -41,3 +42,24 @@ def test_invalid_bytes_in_utf8_keep_the_declared_charset() -> None:
 def test_unknown_declared_charset_falls_back() -> None:
     text, charset = decode_body(TEXT.encode(), "text/html; charset=x-no-such")
     assert (text, charset) == (TEXT, "utf-8")
+
+
+def test_decode_html_hands_over_the_body_only_when_it_is_the_texts_utf8() -> None:
+    """The parser may read the body itself only if that is exactly what it would be
+    given after decoding: UTF-8, nothing replaced, already NFC, no byte-order mark."""
+    page = f"<html><body><p>{TEXT}</p></body></html>"
+    body = page.encode()
+    for content_type in ("text/html; charset=utf-8", "text/html"):
+        assert decode_html(body, content_type) == (body, "utf-8")
+    nfd = unicodedata.normalize("NFD", page).encode()
+    broken = (page * 20).encode() + b"\xff" + body
+    for other, content_type in (
+        (nfd, "text/html; charset=utf-8"),  # decomposed: the text is NFC, the body not
+        (codecs.BOM_UTF8 + body, "text/html"),
+        (broken, "text/html; charset=utf-8"),  # one byte replaced
+        (to_cp1258(page), "text/html"),
+        (page.encode("utf-16"), "text/html; charset=utf-16"),
+    ):
+        text, charset = decode_body(other, content_type)
+        assert decode_html(other, content_type) == (text, charset)
+        assert isinstance(text, str)
