@@ -18,12 +18,14 @@ import hashlib
 import zlib
 from collections.abc import Iterator, Mapping, Sequence
 from datetime import datetime
+from typing import Any
 
 import brotli
-from sqlalchemy import Connection, select, update
+from sqlalchemy import Connection, bindparam, select, update
+from sqlalchemy.dialects import postgresql, sqlite
 
 from probe.store.models import Blob
-from probe.store.rows import Executor, upsert
+from probe.store.rows import Executor
 
 CHUNK = 500  # keeps IN (...) lists well under every backend's parameter limit
 ENCODING = "br"
@@ -78,6 +80,32 @@ def raw_body(body: bytes) -> bytes:
     return body.unpack() if isinstance(body, PackedBody) else body
 
 
+_IN_HASHES = (_BLOB.c.sha256.in_(bindparam("hashes", expanding=True)), _BLOB.c.data.is_not(None))
+# Built once and bound per call (SQLAlchemy caches compiled SQL, not statements): building
+# them per portal was most of the Python side of a second night's body bookkeeping.
+_TOUCH = update(_BLOB).where(*_IN_HASHES).values(last_seen_at=bindparam("now"))
+_TOUCH_RETURNING = _TOUCH.returning(_BLOB.c.sha256)
+_STORED = select(_BLOB.c.sha256).where(*_IN_HASHES)
+
+
+def _blob_upsert(insert: Any) -> Any:
+    """Insert a body; a pruned row (data NULL) gets its data back, created_at stays the
+    first sighting."""
+    stmt = insert(Blob)
+    return stmt.on_conflict_do_update(
+        index_elements=["sha256"],
+        set_={
+            "encoding": stmt.excluded.encoding,
+            "size": stmt.excluded.size,
+            "data": stmt.excluded.data,
+            "last_seen_at": stmt.excluded.last_seen_at,
+        },
+    )
+
+
+_UPSERT = {"sqlite": _blob_upsert(sqlite.insert), "postgresql": _blob_upsert(postgresql.insert)}
+
+
 def touch_stored(conn: Connection, hashes: Sequence[str], now: datetime) -> set[str]:
     """Mark the bodies among `hashes` that are stored (not pruned) as seen; return them.
 
@@ -85,17 +113,14 @@ def touch_stored(conn: Connection, hashes: Sequence[str], now: datetime) -> set[
     has it (PostgreSQL, SQLite 3.35+); otherwise a SELECT and an UPDATE.
     """
     stored: set[str] = set()
+    returning = conn.dialect.update_returning
     for part in _chunks(hashes):
-        where = (_BLOB.c.sha256.in_(part), _BLOB.c.data.is_not(None))
-        touch = update(_BLOB).where(*where).values(last_seen_at=now)
-        if conn.dialect.update_returning:
-            stored.update(conn.execute(touch.returning(_BLOB.c.sha256)).scalars())
+        if returning:
+            stored.update(conn.execute(_TOUCH_RETURNING, {"hashes": part, "now": now}).scalars())
         else:
-            found = set(conn.execute(select(_BLOB.c.sha256).where(*where)).scalars())
+            found = set(conn.execute(_STORED, {"hashes": part}).scalars())
             if found:
-                conn.execute(
-                    update(_BLOB).where(_BLOB.c.sha256.in_(found)).values(last_seen_at=now)
-                )
+                conn.execute(_TOUCH, {"hashes": sorted(found), "now": now})
             stored.update(found)
     return stored
 
@@ -111,6 +136,10 @@ def store_bodies(
     """
     seen = sorted(set(bodies) | page_hashes)
     if not seen:
+        return
+    if not bodies:  # all 304s (a second night): nothing to insert, so nothing to learn
+        for part in _chunks(seen):
+            conn.execute(_TOUCH, {"hashes": part, "now": now})
         return
     stored = touch_stored(conn, seen, now)
     fresh: dict[str, dict[str, object]] = {}
@@ -131,18 +160,7 @@ def store_bodies(
             "last_seen_at": now,
         }
     if fresh:
-        stmt = upsert(conn, Blob)
-        # A pruned row (data NULL) gets its data back; created_at stays the first sighting.
-        stmt = stmt.on_conflict_do_update(
-            index_elements=["sha256"],
-            set_={
-                "encoding": stmt.excluded.encoding,
-                "size": stmt.excluded.size,
-                "data": stmt.excluded.data,
-                "last_seen_at": stmt.excluded.last_seen_at,
-            },
-        )
-        conn.execute(stmt, list(fresh.values()))
+        conn.execute(_UPSERT[conn.dialect.name], list(fresh.values()))
 
 
 def load_body(conn: Executor, sha256: str) -> bytes | None:

@@ -18,7 +18,7 @@ from contextlib import contextmanager
 from datetime import UTC, datetime, timedelta
 from typing import Any, Protocol
 
-from sqlalchemy import Connection, Engine, delete, func, insert, select, update
+from sqlalchemy import Connection, Engine, bindparam, delete, func, insert, select, update
 from sqlalchemy.orm import Session, sessionmaker
 
 import probe
@@ -245,44 +245,40 @@ class Store:
             portal_id, old_id, old_outcome = _portal_and_result(conn, site.url, agency_id, run_id)
             done_delta, failed_delta = 1, int(failed)
             if old_id is not None:
-                conn.execute(delete(_RESULT).where(_RESULT.c.id == old_id))
+                conn.execute(_DROP_RESULT, {"result_id": old_id})
                 done_delta, failed_delta = 0, int(failed) - int(old_outcome != "checked")
             counted = conn.execute(
-                update(_RUN)
-                .where(_RUN.c.id == run_id)
-                .values(
-                    portals_done=_RUN.c.portals_done + done_delta,
-                    portals_failed=_RUN.c.portals_failed + failed_delta,
-                    heartbeat_at=now,
-                )
+                _COUNT_PORTAL,
+                {"run_id": run_id, "done": done_delta, "failed": failed_delta, "now": now},
             )
             if counted.rowcount == 0:
                 raise LookupError(f"run {run_id} not found")
             added = conn.execute(
-                insert(_RESULT).values(
-                    run_id=run_id,
-                    portal_id=portal_id,
-                    agency_id=agency_id,
-                    outcome=clip(site.outcome, 20),
-                    reason_code=clip(site.reason.code if site.reason else "", 60),
-                    reason_message=site.reason.message if site.reason else "",
-                    final_url=clip(site.final_url, 2000),
-                    score=score,
-                    pages_fetched=len(site.pages),
-                    bytes_received=sum(p.size for p in site.pages if not p.not_modified),
-                    started_at=started_at or first or site.now,
-                    finished_at=now,
-                    inputs_digest=clip(inputs_digest, 64),
-                )
+                _ADD_RESULT,
+                {
+                    "run_id": run_id,
+                    "portal_id": portal_id,
+                    "agency_id": agency_id,
+                    "outcome": clip(site.outcome, 20),
+                    "reason_code": clip(site.reason.code if site.reason else "", 60),
+                    "reason_message": site.reason.message if site.reason else "",
+                    "final_url": clip(site.final_url, 2000),
+                    "score": score,
+                    "pages_fetched": len(site.pages),
+                    "bytes_received": sum(p.size for p in site.pages if not p.not_modified),
+                    "started_at": started_at or first or site.now,
+                    "finished_at": now,
+                    "inputs_digest": clip(inputs_digest, 64),
+                },
             )
             result_id = int(added.inserted_primary_key[0])
             keys = [parsed_key(p.url, p.content_hash) if p.content_hash else "" for p in site.pages]
             pages = page_rows(result_id, site, keys)
             if pages:
-                conn.execute(insert(_PAGE), pages)
+                conn.execute(_ADD_PAGES, pages)
             rows = finding_rows(run_id, result_id, agency_id, findings)
             if rows:
-                conn.execute(insert(_FINDING), rows)
+                conn.execute(_ADD_FINDINGS, rows)
             hashes = {p.content_hash for p in site.pages if p.content_hash}
             store_bodies(conn, site.bodies, hashes, now)
             if cached_parses is not None:
@@ -328,11 +324,7 @@ class Store:
         or, when it has none, its body; one of the two is always there.
         """
         with self.engine.connect() as conn:
-            rows = queries.validators_with_parses(conn, portal_url, parsed_key)
-        return {
-            url: (etag, last_modified, content_type, body, digest, parse)
-            for url, (etag, last_modified, digest, content_type, body, parse) in rows.items()
-        }
+            return queries.validators_with_parses(conn, portal_url, parsed_key)
 
     def load_body(self, sha256: str) -> bytes | None:
         """A stored page body, or None if never stored or pruned."""
@@ -417,26 +409,46 @@ class Store:
             return queries.score_history(s, portal_url, limit)
 
 
+# save_portal's statements, built once and bound per call: SQLAlchemy caches the compiled
+# SQL but not the statement, and building them per portal (clauses, cache keys) was about
+# a third of a second night's save.
+_FIND_PORTAL = (
+    select(_PORTAL.c.id, _RESULT.c.id, _RESULT.c.outcome)
+    .select_from(
+        _PORTAL.outerjoin(
+            _RESULT,
+            (_RESULT.c.portal_id == _PORTAL.c.id) & (_RESULT.c.run_id == bindparam("run_id")),
+        )
+    )
+    .where(_PORTAL.c.url == bindparam("url"))
+)
+_PORTAL_ID = select(_PORTAL.c.id).where(_PORTAL.c.url == bindparam("url"))
+_AGENCY_KNOWN = select(_AGENCY.c.id).where(_AGENCY.c.id == bindparam("agency_id"))
+_DROP_RESULT = delete(_RESULT).where(_RESULT.c.id == bindparam("result_id"))
+_COUNT_PORTAL = (
+    update(_RUN)
+    .where(_RUN.c.id == bindparam("run_id"))
+    .values(
+        portals_done=_RUN.c.portals_done + bindparam("done"),
+        portals_failed=_RUN.c.portals_failed + bindparam("failed"),
+        heartbeat_at=bindparam("now"),
+    )
+)
+_ADD_RESULT, _ADD_PAGES, _ADD_FINDINGS = insert(_RESULT), insert(_PAGE), insert(_FINDING)
+
+
 def _portal_and_result(
     conn: Connection, url: str, agency_id: str | None, run_id: int
 ) -> tuple[int, int | None, str | None]:
     """The portal's id (its row made if new) and its result in this run, if saved before."""
-    found = conn.execute(
-        select(_PORTAL.c.id, _RESULT.c.id, _RESULT.c.outcome)
-        .select_from(
-            _PORTAL.outerjoin(
-                _RESULT, (_RESULT.c.portal_id == _PORTAL.c.id) & (_RESULT.c.run_id == run_id)
-            )
-        )
-        .where(_PORTAL.c.url == url)
-    ).first()
+    found = conn.execute(_FIND_PORTAL, {"url": url, "run_id": run_id}).first()
     if found is not None:
         return found[0], found[1], found[2]
     if agency_id is not None:
-        known = conn.execute(select(_AGENCY.c.id).where(_AGENCY.c.id == agency_id)).first()
+        known = conn.execute(_AGENCY_KNOWN, {"agency_id": agency_id}).first()
         agency_id = agency_id if known is not None else None
     conn.execute(upsert(conn, Portal).values(url=url, agency_id=agency_id).on_conflict_do_nothing())
-    return conn.execute(select(_PORTAL.c.id).where(_PORTAL.c.url == url)).scalar_one(), None, None
+    return conn.execute(_PORTAL_ID, {"url": url}).scalar_one(), None, None
 
 
 def _local_process_gone(host: str) -> bool:

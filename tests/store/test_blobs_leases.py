@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import threading
 import zlib
+from dataclasses import replace
 from datetime import timedelta
 
 import sqlalchemy as sa
@@ -58,6 +59,29 @@ def test_a_body_under_a_wrong_key_is_stored_under_its_real_hash(store: Store) ->
     object.__setattr__(site, "bodies", {"0" * 64: body})
     store.save_portal(store.start_run("manual", "nd43-2011", 1, {}, 1), site, [], None)
     assert set(_blobs(store)) == {sha(body)}
+
+
+def test_a_night_of_304s_touches_the_kept_bodies_and_revives_no_pruned_one(
+    store: Store,
+) -> None:
+    kept, pruned = body_of("giữ"), body_of("đã xoá")
+    first = make_site(URL, bodies={"": kept, "cu": pruned}, etag='"v1"')
+    store.save_portal(store.start_run("scheduled", "nd43-2011", 1, {}, 1), first, [], 1.0)
+    with store.write_session() as s:
+        s.execute(
+            sa.update(Blob).where(Blob.sha256 == sha(pruned)).values(last_seen_at=NOW - timedelta(days=30))
+        )  # fmt: skip
+    assert store.prune_bodies(7) == 1
+    before = _blobs(store)
+    # The second night: both pages answered 304, so the crawl kept no body at all.
+    pages = tuple(replace(p, not_modified=True) for p in first.pages)
+    second = replace(first, pages=pages, bodies={})
+    store.save_portal(store.start_run("scheduled", "nd43-2011", 1, {}, 1), second, [], 1.0)
+    after = _blobs(store)
+    assert after[sha(kept)][1] > before[sha(kept)][1]  # seen again, so not pruned next
+    assert after[sha(pruned)] == before[sha(pruned)]  # still pruned, not seen
+    assert store.load_body(sha(kept)) == kept and store.load_body(sha(pruned)) is None
+    assert store.validators_for(URL) == {URL: ('"v1"', "Tue, 24 Nov 2026 10:00:00 GMT", sha(kept))}
 
 
 def test_prune_drops_old_bodies_but_keeps_findings(store: Store) -> None:
