@@ -3,12 +3,16 @@ decode and save, optionally against another commit's `probe/store` in the same p
 
 A fleet run mixes storage with fetch, parse and checks on two shared cores; this isolates
 `Store.save_portal` (the runner's writer thread), `validators_with_parses` and
-`decode_page` so a change to `probe/store` can be judged in seconds. With `--baseline REV`
-the `probe/store` package of REV is unpacked under another name and both are measured
-alternately in each repeat (medians reported), so machine noise hits both alike.
+`decode_page` so a change to `probe/store` can be judged in seconds. Night 1's bodies
+are packed (hashed and compressed) beforehand, as the crawl does. With `--baseline REV`
+the `probe/store` package of REV (or only `--baseline-files` of it, the rest from the
+working tree) is unpacked under another name and both are measured alternately in each
+repeat (medians reported), so machine noise hits both alike; `--check-same` first runs
+both on a frozen clock and fails unless their databases hold the same rows.
 
     .venv/bin/python bench/micro_store.py [--fleet DIR] [--portals 20] [--repeat 5]
-                                          [--baseline REV]
+                                          [--baseline REV [--baseline-files a.py,b.py]]
+                                          [--check-same]
 """
 
 from __future__ import annotations
@@ -16,7 +20,10 @@ from __future__ import annotations
 import argparse
 import hashlib
 import importlib
+import itertools
 import json
+import shutil
+import sqlite3
 import statistics
 import subprocess
 import sys
@@ -24,7 +31,7 @@ import tempfile
 import time
 from collections.abc import Callable
 from dataclasses import dataclass, replace
-from datetime import UTC, datetime
+from datetime import UTC, datetime, timedelta
 from pathlib import Path
 from types import ModuleType
 from typing import Any
@@ -103,14 +110,27 @@ def load_fleet(fleet: Path, n: int) -> list[Portal]:
     return out
 
 
-def baseline_package(rev: str, into: Path) -> str:
-    """Unpack `probe/store` of `rev` as package `probe_store_base`; return its name."""
-    raw = subprocess.run(
-        ["git", "-C", str(ROOT), "archive", rev, "probe/store"], check=True, capture_output=True
-    ).stdout
-    subprocess.run(["tar", "-x", "-C", str(into)], input=raw, check=True)
+def baseline_package(rev: str, into: Path, files: list[str] | None = None) -> str:
+    """Unpack `probe/store` of `rev` as package `probe_store_base`; return its name.
+
+    With `files` (names inside probe/store), only those come from `rev` and the rest from
+    the working tree, so one engineer's change is measured apart from others' edits to
+    the same package in the same checkout.
+    """
     pkg = into / "probe_store_base"
-    (into / "probe" / "store").rename(pkg)
+    if files:
+        shutil.copytree(
+            ROOT / "probe/store", pkg, ignore=shutil.ignore_patterns("__pycache__", "*.pyc")
+        )
+        for name in files:
+            show = ["git", "-C", str(ROOT), "show", f"{rev}:probe/store/{name}"]
+            (pkg / name).write_bytes(subprocess.run(show, check=True, capture_output=True).stdout)
+    else:
+        raw = subprocess.run(
+            ["git", "-C", str(ROOT), "archive", rev, "probe/store"], check=True, capture_output=True
+        ).stdout
+        subprocess.run(["tar", "-x", "-C", str(into)], input=raw, check=True)
+        (into / "probe" / "store").rename(pkg)
     for file in pkg.rglob("*.py"):
         code = file.read_text(encoding="utf-8")
         file.write_text(code.replace("probe.store", "probe_store_base"), encoding="utf-8")
@@ -125,11 +145,19 @@ class Impl:
     name: str
     db: ModuleType
     codec: ModuleType
+    blobs: ModuleType
 
     @classmethod
     def load(cls, name: str, package: str) -> Impl:
         db = importlib.import_module(f"{package}.db")
-        return cls(name, db, importlib.import_module(f"{package}.pagecodec"))
+        codec = importlib.import_module(f"{package}.pagecodec")
+        return cls(name, db, codec, importlib.import_module(f"{package}.blobs"))
+
+    def packed(self, site: PortalArtifacts) -> PortalArtifacts:
+        """`site` with its bodies hashed and compressed as the crawl does (`pack_body`,
+        outside the store's time), so night 1 measures what the runner's writer does."""
+        bodies = dict(self.blobs.pack_body(raw) for raw in site.bodies.values())
+        return replace(site, bodies=bodies)
 
 
 def _cpu(fn: Callable[[], Any]) -> tuple[float, Any]:
@@ -149,9 +177,10 @@ def one_pass(impl: Impl, portals: list[Portal], workdir: Path, tag: str) -> dict
         run1 = store.start_run("manual", "nd43-2011", 1, {}, len(portals))
         save1 = 0.0
         for p in portals:
+            site = impl.packed(p.site)
             cpu, _ = _cpu(
-                lambda p=p: store.save_portal(
-                    run1, p.site, p.findings, 0.5, cached_parses=frozenset()
+                lambda p=p, site=site: store.save_portal(
+                    run1, site, p.findings, 0.5, cached_parses=frozenset()
                 )
             )
             save1 += cpu
@@ -214,8 +243,6 @@ def one_pass(impl: Impl, portals: list[Portal], workdir: Path, tag: str) -> dict
 
 def db_sizes(path: Path) -> dict[str, float]:
     """Stored bytes of bodies and parses per row (what a codec choice costs on disk)."""
-    import sqlite3
-
     con = sqlite3.connect(path)
     try:
         blob = con.execute("select count(*), sum(length(data)), sum(size) from blob").fetchone()
@@ -229,12 +256,47 @@ def db_sizes(path: Path) -> dict[str, float]:
     }
 
 
+def stored_tables(path: Path) -> dict[str, list[tuple[Any, ...]]]:
+    """Every row of every table, in rowid order."""
+    con = sqlite3.connect(path)
+    try:
+        names = [r[0] for r in con.execute("select name from sqlite_master where type='table'")]
+        return {t: con.execute(f"select * from {t} order by rowid").fetchall() for t in names}
+    finally:
+        con.close()
+
+
+def same_data(impls: list[Impl], portals: list[Portal], workdir: Path) -> None:
+    """Both nights through every implementation on a frozen clock; the files must hold
+    the same rows (what "same stored data" means for a store change)."""
+    for impl in impls:
+        repo = importlib.import_module(impl.db.__name__.rsplit(".", 1)[0] + ".repo")
+        ticks = itertools.count()
+        repo.utcnow = lambda ticks=ticks: NOW + timedelta(seconds=next(ticks))
+        repo.this_host = lambda: "bench:1"
+        one_pass(impl, portals, workdir, "same")
+    first, *others = (stored_tables(workdir / f"{i.name}-same.sqlite") for i in impls)
+    for other in others:
+        differ = sorted(t for t in first.keys() | other.keys() if first.get(t) != other.get(t))
+        if differ:
+            raise SystemExit(f"stored data differs in {', '.join(differ)}")
+    rows = sum(map(len, first.values()))
+    print(json.dumps({"same_stored_data": True, "tables": len(first), "rows": rows}))
+
+
 def main() -> None:
     ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     ap.add_argument("--fleet", type=Path, default=ROOT / "bench/out/fleet-200")
     ap.add_argument("--portals", type=int, default=20)
     ap.add_argument("--repeat", type=int, default=5)
     ap.add_argument("--baseline", help="a git revision whose probe/store to compare against")
+    ap.add_argument(
+        "--baseline-files",
+        help="comma-separated probe/store files taken from --baseline (the rest: working tree)",
+    )
+    ap.add_argument(
+        "--check-same", action="store_true", help="first check both store the same rows"
+    )
     a = ap.parse_args()
     portals = load_fleet(a.fleet, a.portals)
     with tempfile.TemporaryDirectory(prefix="micro-store-") as tmp:
@@ -242,7 +304,11 @@ def main() -> None:
         impls = [Impl.load("work", "probe.store")]
         if a.baseline:
             (work / "src").mkdir()
-            impls.insert(0, Impl.load(a.baseline, baseline_package(a.baseline, work / "src")))
+            files = a.baseline_files.split(",") if a.baseline_files else None
+            package = baseline_package(a.baseline, work / "src", files)
+            impls.insert(0, Impl.load(a.baseline, package))
+        if a.check_same:
+            same_data(impls, portals, work)
         results: dict[str, list[dict[str, float]]] = {i.name: [] for i in impls}
         for r in range(a.repeat):
             for impl in impls if r % 2 == 0 else impls[::-1]:
