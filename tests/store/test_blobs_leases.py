@@ -7,6 +7,7 @@ import zlib
 from dataclasses import replace
 from datetime import timedelta
 
+import brotli
 import sqlalchemy as sa
 
 from checks.base import Status
@@ -135,6 +136,21 @@ def test_new_bodies_are_brotli_and_old_zlib_ones_still_read(store: Store) -> Non
     encodings = _encodings(store)
     assert encodings[sha(new)][0] == "br"
     assert encodings[sha(old)] == ("zlib", zlib.compress(old, 6))  # not compressed again
+    assert store.load_body(sha(old)) == old and store.load_body(sha(new)) == new
+    rows = store.validators_with_parses(URL)
+    assert {u: r[3] for u, r in rows.items()} == {URL: new, URL + "cu": old}
+
+
+def test_bodies_brotli_wrote_at_another_quality_still_read(store: Store) -> None:
+    old, new = body_of("cũ " * 300), body_of("mới " * 300)
+    with store.write_session() as s:  # as stores before quality 0 wrote it
+        s.add(Blob(sha256=sha(old), encoding="br", size=len(old),
+                   data=brotli.compress(old, quality=1), created_at=NOW, last_seen_at=NOW))  # fmt: skip
+    site = make_site(URL, bodies={"": new, "cu": old}, etag='"v1"')
+    store.save_portal(store.start_run("manual", "nd43-2011", 1, {}, 1), site, [], 1.0)
+    encodings = _encodings(store)
+    assert encodings[sha(old)] == ("br", brotli.compress(old, quality=1))  # kept as it was
+    assert encodings[sha(new)][0] == "br" and len(encodings[sha(new)][1] or b"") < len(new)
     assert store.load_body(sha(old)) == old and store.load_body(sha(new)) == new
     rows = store.validators_with_parses(URL)
     assert {u: r[3] for u, r in rows.items()} == {URL: new, URL + "cu": old}
