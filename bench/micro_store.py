@@ -4,7 +4,8 @@ decode and save, optionally against another commit's `probe/store` in the same p
 A fleet run mixes storage with fetch, parse and checks on two shared cores; this isolates
 `Store.save_portal` (the runner's writer thread), `validators_with_parses` and
 `decode_page` so a change to `probe/store` can be judged in seconds. Night 1's bodies
-are packed (hashed and compressed) beforehand, as the crawl does. With `--baseline REV`
+are packed (hashed and compressed) beforehand, as the crawl does, and timed apart
+(`night1_pack_ms`: the crawl's share, not the store's). With `--baseline REV`
 the `probe/store` package of REV (or only `--baseline-files` of it, the rest from the
 working tree) is unpacked under another name and both are measured alternately in each
 repeat (medians reported), so machine noise hits both alike; `--check-same` first runs
@@ -175,9 +176,10 @@ def one_pass(impl: Impl, portals: list[Portal], workdir: Path, tag: str) -> dict
     try:
         store.sync_registry([p.agency for p in portals])
         run1 = store.start_run("manual", "nd43-2011", 1, {}, len(portals))
-        save1 = 0.0
+        pack1 = save1 = 0.0
         for p in portals:
-            site = impl.packed(p.site)
+            cpu, site = _cpu(lambda p=p: impl.packed(p.site))
+            pack1 += cpu
             cpu, _ = _cpu(
                 lambda p=p, site=site: store.save_portal(
                     run1, site, p.findings, 0.5, cached_parses=frozenset()
@@ -233,6 +235,7 @@ def one_pass(impl: Impl, portals: list[Portal], workdir: Path, tag: str) -> dict
     )
     ms = 1000 / pages
     return {
+        "night1_pack_ms": pack1 * ms,
         "night1_save_ms": save1 * ms,
         "night2_read_ms": read2 * ms,
         "night2_decode_ms": decode2 * ms,
