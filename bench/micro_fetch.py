@@ -12,6 +12,8 @@ printed (the machine is shared: compare figures from the same invocation only).
   a        plain httpx as `build_client(engine="httpx")` builds it (httpcore pools)
   b-lib    httpx over the `httpx-aiohttp` package's AiohttpTransport (if installed)
   b        httpx over probe's AiohttpTransport (`build_client(engine="aiohttp")`)
+  b-lean   b's client through `ProbeClient.open_get`, the lean GET fetch sends (no httpx
+           request or response objects on the aiohttp engine)
   c        raw aiohttp, no httpx at all
   d-httpx  the whole `probe.net.fetch.fetch()` on a
   d-aio    the whole `probe.net.fetch.fetch()` on b (what a crawl runs)
@@ -23,7 +25,7 @@ while the measured portals run: per-request CPU must not grow with them (httpcor
 single pool scanned them all; see pools.py).
 
 Usage: micro_fetch.py [--fleet DIR] [--portals 40] [--in-flight 8] [--per-portal 4]
-[--repeat 5] [--variants a,b,c,d-aio] [--idle-origins 0] [--night2]
+[--repeat 5] [--variants a,b,b-lean,c,d-aio] [--idle-origins 0] [--night2]
 """
 
 from __future__ import annotations
@@ -39,7 +41,7 @@ from pathlib import Path
 import aiohttp
 import httpx
 
-from probe.net.client import build_client
+from probe.net.client import ProbeClient, build_client
 from probe.net.fetch import fetch
 from probe.net.guard import AddressPolicy
 from probe.net.hosts import HostGate
@@ -85,6 +87,21 @@ def _httpx_get(client: httpx.AsyncClient, etags: dict[str, str]) -> Get:
                 size += len(chunk)
         finally:
             await response.aclose()
+        return size
+
+    return get
+
+
+def _lean_get(client: ProbeClient, etags: dict[str, str]) -> Get:
+    async def get(url: str) -> int:
+        headers = {"If-None-Match": etags[url]} if url in etags else None
+        reply = await client.open_get(url, headers)
+        size = 0
+        try:
+            async for chunk in reply.aiter_raw():
+                size += len(chunk)
+        finally:
+            await reply.aclose()
         return size
 
     return get
@@ -165,6 +182,9 @@ async def _variant(name: str, portals: list[list[str]], a: argparse.Namespace) -
     async with client:
         if name.startswith("d-"):
             get = _fetch_get(client, settings, a.etags)
+        elif name == "b-lean":
+            assert isinstance(client, ProbeClient)
+            get = _lean_get(client, a.etags)
         else:
             get = _httpx_get(client, a.etags)
         await _crawl(idle, get, a.in_flight, 1)
@@ -180,7 +200,7 @@ def main() -> None:
     ap.add_argument("--in-flight", type=int, default=8, help="portals at once")
     ap.add_argument("--per-portal", type=int, default=4, help="requests at once per portal")
     ap.add_argument("--repeat", type=int, default=5)
-    ap.add_argument("--variants", default="a,b-lib,b,c,d-httpx,d-aio")
+    ap.add_argument("--variants", default="a,b-lib,b,b-lean,c,d-httpx,d-aio")
     ap.add_argument("--idle-origins", type=int, default=0, help="idle pooled origins")
     ap.add_argument("--night2", action="store_true", help="conditional requests (every page a 304)")
     a = ap.parse_args()

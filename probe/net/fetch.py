@@ -16,6 +16,7 @@ import asyncio
 import random
 import ssl
 import time
+import typing
 import zlib
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
@@ -30,6 +31,7 @@ from probe.net.canon import canonical, host_of
 from probe.net.client import ProbeClient
 from probe.net.guard import AddressPolicy, RefusedAddress
 from probe.net.hosts import HostGate
+from probe.net.pools import HttpxReply, Reply
 from probe.settings import Settings
 
 REDIRECT_STATUSES = frozenset({301, 302, 303, 307, 308})
@@ -103,9 +105,7 @@ class _Decoder:
         return out
 
 
-async def _read_body(
-    response: httpx.Response, limit: int, headers: dict[str, str]
-) -> tuple[bytes, str, str]:
+async def _read_body(reply: Reply, limit: int, headers: dict[str, str]) -> tuple[bytes, str, str]:
     """(body, error code, message): raw bytes counted and decoded under `limit`."""
     encoding = headers.get("content-encoding", "").strip().lower()
     decoder = None
@@ -116,7 +116,7 @@ async def _read_body(
     chunks: list[bytes] = []
     raw_total = 0
     try:
-        async for raw in response.aiter_raw():
+        async for raw in reply.aiter_raw():
             raw_total += len(raw)
             if raw_total > limit:
                 return b"", "too_large", f"body larger than {limit} bytes"
@@ -135,22 +135,12 @@ async def _read_body(
     return chunks[0] if len(chunks) == 1 else b"".join(chunks), "", ""
 
 
-def _header_dict(headers: httpx.Headers) -> dict[str, str]:
-    """`dict(headers)` in one pass: lower-case names, repeated fields joined by ", ".
-
-    `dict(httpx.Headers)` looks every name up again, scanning all fields each time.
-    """
-    out: dict[str, str] = {}
-    for name, value in headers.multi_items():
-        out[name] = f"{out[name]}, {value}" if name in out else value
-    return out
-
-
-async def _open(client: httpx.AsyncClient, url: str, headers: dict[str, str]) -> httpx.Response:
+async def _open(client: httpx.AsyncClient, url: str, headers: dict[str, str]) -> Reply:
     """GET `url`, body unread: the lean path of our own client, else plain httpx."""
     if isinstance(client, ProbeClient):
         return await client.open_get(url, headers)
-    return await client.send(client.build_request("GET", url, headers=headers), stream=True)
+    request = client.build_request("GET", url, headers=headers)
+    return HttpxReply(await client.send(request, stream=True))
 
 
 def _retry_after(value: str | None) -> float | None:
@@ -169,9 +159,7 @@ def _retry_after(value: str | None) -> float | None:
     return max(0.0, (when - datetime.now(UTC)).total_seconds())
 
 
-def _tls_info(response: httpx.Response) -> TlsInfo | None:
-    stream = response.extensions.get("network_stream")
-    ssl_object = stream.get_extra_info("ssl_object") if stream is not None else None
+def _tls_info(ssl_object: typing.Any) -> TlsInfo | None:
     if ssl_object is None:
         return None
     cert = ssl_object.getpeercert() or {}
@@ -258,13 +246,13 @@ async def _attempt(
             policy.check_url(current)
             host = host_of(current)
             async with hosts.slot(host):
-                response = await _open(client, current, headers)
+                reply = await _open(client, current, headers)
                 try:
-                    status = result.status = response.status_code
-                    fields = result.headers = _header_dict(response.headers)
+                    status = result.status = reply.status
+                    fields = result.headers = reply.headers
                     result.content_type = fields.get("content-type", "")
                     if current.startswith("https:"):
-                        result.tls = _tls_info(response)
+                        result.tls = _tls_info(reply.ssl_object)
                     if status == 429 or status == 503:
                         result.retry_after = _retry_after(fields.get("retry-after"))
                         if result.retry_after is not None:
@@ -301,14 +289,14 @@ async def _attempt(
                         )
                         return result
                     result.body, result.error, result.message = await _read_body(
-                        response, max_bytes, fields
+                        reply, max_bytes, fields
                     )
                     if not result.error and status >= 400:
                         result.error = f"http_{status}"
                         result.message = f"{current} answered HTTP {status}"
                     return result
                 finally:
-                    await response.aclose()
+                    await reply.aclose()
         except Exception as exc:  # the one place where any stray error becomes a code
             result.error, result.message = _classify(exc)
             return result

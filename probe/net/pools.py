@@ -13,9 +13,11 @@ at connect time exactly as with a single pool.
 
 aiohttp's connector keeps the same shape by itself (a dict of pools keyed by host, port
 and TLS, O(1) work per request, idle connections closed after the keep-alive timeout), so
-the aiohttp engine needs no router: `AiohttpTransport` only converts between httpx's
-request/response objects and aiohttp's, and maps aiohttp's exceptions onto the httpx
-ones `fetch._classify` reads, so every failure keeps its code.
+the aiohttp engine needs no router: `AiohttpTransport` sends through one session and maps
+aiohttp's exceptions onto the httpx ones `fetch._classify` reads, so every failure keeps
+its code. `fetch` reads a response through `Reply` on either engine; on aiohttp that is
+`AiohttpReply`, straight over aiohttp's response, because making an `httpx.Request` and
+`httpx.Response` for every page was about a third of the fetch path's CPU.
 """
 
 from __future__ import annotations
@@ -220,6 +222,118 @@ class _StreamInfo:
         return self._ssl_object if name == "ssl_object" else None
 
 
+def header_dict(headers: httpx.Headers) -> dict[str, str]:
+    """`dict(headers)` in one pass: lower-case names, repeated fields joined by ", ".
+
+    `dict(httpx.Headers)` looks every name up again, scanning all fields each time.
+    """
+    out: dict[str, str] = {}
+    for name, value in headers.multi_items():
+        out[name] = f"{out[name]}, {value}" if name in out else value
+    return out
+
+
+def raw_header_dict(fields: typing.Sequence[tuple[bytes, bytes]]) -> dict[str, str]:
+    """`header_dict(httpx.Headers(fields))` without building the `Headers`.
+
+    The same decoding as httpx: ASCII if every name and value is, else UTF-8 if every
+    one decodes, else ISO-8859-1; names lower-cased bytewise (ASCII letters only).
+    """
+    try:
+        return _decoded(fields, "ascii")
+    except UnicodeDecodeError:
+        pass
+    try:
+        return _decoded(fields, "utf-8")
+    except UnicodeDecodeError:
+        return _decoded(fields, "iso-8859-1")
+
+
+def _decoded(fields: typing.Sequence[tuple[bytes, bytes]], encoding: str) -> dict[str, str]:
+    out: dict[str, str] = {}
+    for raw_name, raw_value in fields:
+        name = raw_name.lower().decode(encoding)
+        value = raw_value.decode(encoding)
+        out[name] = f"{out[name]}, {value}" if name in out else value
+    return out
+
+
+class Reply(typing.Protocol):
+    """What `fetch` reads of a response whose body is still unread, on either engine."""
+
+    status: int
+    headers: dict[str, str]  # lower-case names, repeated fields joined by ", "
+
+    @property
+    def ssl_object(self) -> typing.Any:
+        """The connection's `ssl.SSLObject` (None over plain HTTP)."""
+
+    def aiter_raw(self) -> AsyncIterator[bytes]:
+        """The body as received (still content-encoded), chunk by chunk."""
+
+    async def aclose(self) -> None:
+        """Release the connection (to the pool if the body was read to its end)."""
+
+
+class HttpxReply:
+    """A `Reply` over an `httpx.Response` (the httpx engine, any plain httpx client)."""
+
+    __slots__ = ("headers", "response", "status")
+
+    def __init__(self, response: httpx.Response) -> None:
+        self.response = response
+        self.status = response.status_code
+        self.headers = header_dict(response.headers)
+
+    @property
+    def ssl_object(self) -> typing.Any:
+        stream = self.response.extensions.get("network_stream")
+        return stream.get_extra_info("ssl_object") if stream is not None else None
+
+    def aiter_raw(self) -> AsyncIterator[bytes]:
+        return self.response.aiter_raw()
+
+    async def aclose(self) -> None:
+        await self.response.aclose()
+
+
+async def _aiohttp_chunks(response: aiohttp.ClientResponse) -> AsyncIterator[bytes]:
+    """The raw body as aiohttp hands it over; its failures raised as httpx's."""
+    content = response.content
+    try:
+        while chunk := await content.readany():
+            yield chunk
+    except _ERRORS as exc:
+        _raise_as_httpx(exc)
+
+
+class AiohttpReply:
+    """A `Reply` straight over aiohttp's response: no httpx objects on the way.
+
+    The fields are those an `httpx.Response` made from the same response would give
+    (`raw_header_dict` decodes as httpx does); failures while reading are raised as the
+    httpx exceptions `fetch._classify` reads, as `_AiohttpBody` does.
+    """
+
+    __slots__ = ("headers", "response", "status")
+
+    def __init__(self, response: aiohttp.ClientResponse) -> None:
+        self.response = response
+        self.status = response.status
+        self.headers = raw_header_dict(response.raw_headers)
+
+    @property
+    def ssl_object(self) -> typing.Any:
+        return getattr(self.response, "ssl_object", None)
+
+    def aiter_raw(self) -> AsyncIterator[bytes]:
+        return _aiohttp_chunks(self.response)
+
+    async def aclose(self) -> None:
+        # Back to the pool when the body was read to the end, otherwise closed.
+        self.response.release()
+
+
 class _AiohttpBody(httpx.AsyncByteStream):
     """The raw (still encoded) body as aiohttp hands it over, chunk by chunk."""
 
@@ -242,12 +356,14 @@ class _AiohttpBody(httpx.AsyncByteStream):
 
 
 class AiohttpTransport(httpx.AsyncBaseTransport):
-    """Send httpx requests through one aiohttp session, made by `factory` on first use.
+    """Send requests through one aiohttp session, made by `factory` on first use.
 
     The session is made lazily because aiohttp binds it to the running event loop, and
-    `build_client` may be called before one runs. Requests go out as httpx built them
-    (headers, Host, timeouts); aiohttp adds nothing, follows no redirects and leaves the
-    body encoded (the session is built with `auto_decompress=False`).
+    `build_client` may be called before one runs. Requests go out as given (headers,
+    Host, timeouts); aiohttp adds nothing, follows no redirects and leaves the body
+    encoded (the session is built with `auto_decompress=False`). `open` is the lean entry
+    (`ProbeClient.open_get`: no httpx objects per request); `handle_async_request` is the
+    same send behind httpx's transport API.
     """
 
     def __init__(self, factory: Callable[[], aiohttp.ClientSession]) -> None:
@@ -265,14 +381,13 @@ class AiohttpTransport(httpx.AsyncBaseTransport):
             self._session = self._factory()
         return self._session
 
-    def _timeout(self, extensions: dict[str, typing.Any]) -> aiohttp.ClientTimeout:
+    def _timeout(self, given: dict[str, float | None]) -> aiohttp.ClientTimeout:
         """httpx's per-request timeouts as aiohttp's (one object per distinct set).
 
         `connect` bounds waiting for a pooled connection, resolving and connecting
         (httpx's pool + connect), `sock_connect` the connect itself, `sock_read` each read,
         like httpx's read timeout; there is no total here (fetch bounds each attempt).
         """
-        given = extensions.get("timeout") or {}
         key = (given.get("connect"), given.get("read"), given.get("pool"))
         found = self._timeouts.get(key)
         if found is None:
@@ -284,8 +399,42 @@ class AiohttpTransport(httpx.AsyncBaseTransport):
             self._timeouts[key] = found
         return found
 
-    async def handle_async_request(self, request: httpx.Request) -> httpx.Response:
+    async def _send(
+        self,
+        method: str,
+        url: str,
+        headers: list[tuple[str, str]],
+        timeout: dict[str, float | None],
+        body: bytes | None = None,
+    ) -> aiohttp.ClientResponse:
         session = self._session or self.session
+        try:
+            return await session.request(
+                method,
+                yarl.URL(url, encoded=True),
+                headers=headers,
+                data=body,
+                allow_redirects=False,
+                timeout=self._timeout(timeout),
+            )
+        except _ERRORS as exc:
+            _raise_as_httpx(exc)
+
+    async def open(
+        self,
+        method: str,
+        url: str,
+        headers: list[tuple[str, str]],
+        timeout: dict[str, float | None],
+    ) -> AiohttpReply:
+        """Send a bodiless request; the reply's body is left unread.
+
+        `url` must be what `str(httpx.URL(url))` gives (it is sent as it is) and `headers`
+        the complete list, Host included, as `httpx.Request` would have sent them.
+        """
+        return AiohttpReply(await self._send(method, url, headers, timeout))
+
+    async def handle_async_request(self, request: httpx.Request) -> httpx.Response:
         try:
             body = request.content or None
         except httpx.RequestNotRead:
@@ -293,17 +442,13 @@ class AiohttpTransport(httpx.AsyncBaseTransport):
         url = request.url
         headers = request.headers  # sent as httpx spelled them (names keep their case)
         encoding = headers.encoding
-        try:
-            response = await session.request(
-                request.method,
-                yarl.URL(str(url), encoded=True),
-                headers=[(k.decode(encoding), v.decode(encoding)) for k, v in headers.raw],
-                data=body,
-                allow_redirects=False,
-                timeout=self._timeout(request.extensions),
-            )
-        except _ERRORS as exc:
-            _raise_as_httpx(exc)
+        response = await self._send(
+            request.method,
+            str(url),
+            [(k.decode(encoding), v.decode(encoding)) for k, v in headers.raw],
+            request.extensions.get("timeout") or {},
+            body,
+        )
         extensions: dict[str, typing.Any] = {
             "http_version": b"HTTP/1.1",
             "reason_phrase": (response.reason or "").encode("latin-1", "replace"),

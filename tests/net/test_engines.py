@@ -11,6 +11,7 @@ from __future__ import annotations
 import asyncio
 import ipaddress
 import socket
+import socketserver
 import struct
 import threading
 from collections.abc import Iterator
@@ -23,9 +24,9 @@ import pytest
 
 import probe.net.client as client_module
 from probe.net.client import ENGINES, ProbeClient, aiohttp_session, build_client, ssl_context
-from probe.net.fetch import _header_dict, fetch
+from probe.net.fetch import fetch
 from probe.net.guard import AddressPolicy, IPAddress, RefusedAddress
-from probe.net.pools import AiohttpTransport
+from probe.net.pools import AiohttpTransport, header_dict, raw_header_dict
 from probe.settings import ConnectTo, Settings
 from tests.net.net_faults import FaultServer, Writer, run_fetch
 
@@ -145,7 +146,7 @@ def test_repeated_fields_are_joined_as_httpx_does(
     headers = httpx.Headers(
         [("X-A", "1"), ("Set-Cookie", "a=1"), ("x-a", "2"), ("set-cookie", "b")]
     )
-    assert _header_dict(headers) == dict(headers)
+    assert header_dict(headers) == dict(headers)
 
 
 def test_fetch_works_with_any_httpx_client(more: MoreFaults, on_more: Settings) -> None:
@@ -308,3 +309,208 @@ def test_a_closed_client_sends_nothing(settings: Settings, engine: str) -> None:
     asyncio.run(transport.aclose())
     with pytest.raises(RuntimeError, match="closed"):
         _ = transport.session
+
+
+# -- the lean path of the default engine: no httpx objects, the same bytes either way ------
+
+
+class _Capture(socketserver.ThreadingTCPServer):
+    """Records every request head byte for byte; `/login` sets a cookie, and every
+    answer carries a Latin-1 and a UTF-8 header value (httpx decodes the two apart)."""
+
+    daemon_threads = True
+
+    def __init__(self) -> None:
+        super().__init__(("127.0.0.1", 0), _CaptureHandler)
+        self.heads: list[bytes] = []
+
+
+class _CaptureHandler(socketserver.StreamRequestHandler):
+    def handle(self) -> None:
+        while True:
+            head = b""
+            while not head.endswith(b"\r\n\r\n"):
+                line = self.rfile.readline()
+                if not line:
+                    return
+                head += line
+            self.server.heads.append(head)  # type: ignore[attr-defined]
+            cookie = b"Set-Cookie: s=1; Path=/\r\n" if b" /login " in head else b""
+            self.wfile.write(
+                b"HTTP/1.1 200 OK\r\nContent-Length: 2\r\n" + cookie
+                + b"X-Note: \xe9t\xe9\r\nX-Utf: \xc3\xa9\r\nX-Note: 2\r\n\r\nok"
+            )  # fmt: skip
+
+
+@pytest.fixture
+def capture() -> Iterator[_Capture]:
+    server = _Capture()
+    thread = threading.Thread(target=server.serve_forever, daemon=True)
+    thread.start()
+    yield server
+    server.shutdown()
+    server.server_close()
+
+
+_WIRE_URLS = [
+    "http://site.test/",
+    "http://site.test/a?b=c&d=%20",
+    "http://127.0.0.1/x",
+    "http://site.test:8080/p",
+    "http://site.test/a/./b/../c",
+    "http://site.test/tin-tức?q=Việt",
+    "http://việt.test/",
+    "http://site.test/q?x=`{}`|^",
+    "http://site.test/login",
+    "http://site.test/after",
+    "http://other.test/no-cookie-here",
+]
+
+
+def test_both_engines_put_the_same_bytes_on_the_wire(capture: _Capture, settings: Settings) -> None:
+    """The default engine writes its requests itself (`ProbeClient._outgoing`); httpx's
+    own transport sends what `httpx.Request` spells. Same bytes, cookies included, and
+    the same fields read back from the same answers."""
+    lax = settings.with_(connect_to=(ConnectTo("", None, "127.0.0.1", capture.server_address[1]),))
+    etags = {"http://site.test/a?b=c&d=%20": '"e1"', "http://site.test/after": 'W/"x"'}
+
+    async def go(engine: str) -> list[tuple[int, dict[str, str], bytes]]:
+        async with build_client(lax, engine=engine) as client:
+            out = []
+            for url in _WIRE_URLS:
+                result = await fetch(client, url, settings=lax, etag=etags.get(url, ""))
+                out.append((result.status, result.headers, result.body))
+            return out
+
+    heads: dict[str, list[bytes]] = {}
+    results = {}
+    for engine in ENGINES:
+        capture.heads.clear()
+        results[engine] = asyncio.run(go(engine))
+        heads[engine] = list(capture.heads)
+    assert heads["aiohttp"] == heads["httpx"]
+    assert len(heads["aiohttp"]) == len(_WIRE_URLS)
+    after = heads["aiohttp"][_WIRE_URLS.index("http://site.test/after")]
+    assert after.endswith(b'If-None-Match: W/"x"\r\nCookie: s=1\r\n\r\n')
+    assert b"Cookie" not in heads["aiohttp"][-1]  # another host: the jar sends nothing
+    assert b"GET /tin-t%E1%BB%A9c?q=Vi%E1%BB%87t " in heads["aiohttp"][5]
+    assert b"Host: " + httpx.URL("http://việt.test/").netloc + b"\r\n" in heads["aiohttp"][6]
+    assert results["aiohttp"] == results["httpx"]
+    status, fields, body = results["aiohttp"][0]
+    assert (status, body) == (200, b"ok")
+    assert fields["x-note"] == "\xe9t\xe9, 2" and fields["x-utf"] == "\xc3\xa9"  # all Latin-1
+
+
+@pytest.mark.parametrize(
+    ("url", "host"),
+    [
+        ("http://site.test/", "site.test"),
+        ("https://a-b.c.gov.vn:8443/x/y.html?p=1&q=%C3%A9", "a-b.c.gov.vn:8443"),
+        ("http://127.0.1.1:8080/gioi-thieu/", "127.0.1.1:8080"),
+        ("https://a.gov.vn/x?y=`{}`|^", "a.gov.vn"),
+        ("http://a.gov.vn/a/.b/..c/%zz", "a.gov.vn"),
+        ("http://256.1.1.1/", None),  # httpx refuses it
+        ("http://01.2.3.4/", None),
+        ("http://Site.test/", None),  # httpx lower-cases it, removes the default port …
+        ("http://site.test:80/", None),
+        ("https://site.test:443/", None),
+        ("http://site.test/a/../b", None),
+        ("http://site.test/a/.", None),
+        ("http://site.test/tin-tức", None),  # … percent-encodes, IDNA-encodes
+        ("http://việt.test/", None),
+        ("http://site.test/a b", None),
+        ("http://site.test/{x}", None),
+        ("http://site.test/#top", None),
+        ("http://u@site.test/", None),  # never sent by fetch: left to httpx
+        ("http://[::1]/", None),
+        ("http://site.test", None),
+        ("HTTP://site.test/", None),
+    ],
+)
+def test_a_plain_url_is_one_httpx_leaves_as_written(url: str, host: str | None) -> None:
+    """The lean path sends a URL as written only when httpx would spell it so."""
+    assert client_module.plain_authority(url) == host
+    if host is not None:
+        parsed = httpx.URL(url)
+        assert str(parsed) == url and parsed.netloc.decode("ascii") == host
+
+
+@pytest.mark.parametrize("jar", ["empty", "ascii", "latin1", "other-host"])
+@pytest.mark.parametrize(
+    "extra",
+    [None, {"If-None-Match": '"v1"'}, {"If-None-Match": "é"}, {"Accept": "x/y"}, {"Cookie": "a=b"}],
+)
+@pytest.mark.parametrize(
+    "url", ["http://site.test/a?b=1", "http://site.test:8080/", "http://SITE.test/a/../b"]
+)
+def test_the_lean_request_is_the_one_httpx_builds(
+    settings: Settings, url: str, extra: dict[str, str] | None, jar: str
+) -> None:
+    """`_outgoing` against the request httpx builds and its cookie jar completes, field
+    for field (and the same exception where httpx refuses)."""
+    client = build_client(settings)
+    if jar != "empty":
+        domain = "other.test" if jar == "other-host" else "site.test"
+        client.cookies.set("s", "\xe9" if jar == "latin1" else "1", domain=domain)
+
+    def reference() -> tuple[str, list[tuple[str, str]]]:
+        request = client._request(url, extra)
+        if client.cookies:
+            client.cookies.set_cookie_header(request)
+        encoding = request.headers.encoding
+        fields = [(k.decode(encoding), v.decode(encoding)) for k, v in request.headers.raw]
+        return str(request.url), fields
+
+    try:
+        expected: object = reference()
+    except Exception as exc:  # whatever httpx raises, the lean path must raise too
+        expected = type(exc)
+    try:
+        got: object = client._outgoing(url, extra)
+    except Exception as exc:
+        got = type(exc)
+    assert got == expected
+
+
+def test_the_default_engine_makes_no_httpx_request_or_response(
+    more: MoreFaults, on_more: Settings, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """A page, a conditional 304 and a cookie-less redirect chain: no httpx object per
+    request; a response that sets a cookie makes one, to hand it to the jar."""
+    made: list[str] = []
+    for cls in (httpx.Request, httpx.Response):
+        init = cls.__init__
+
+        def counting(self: Any, *args: Any, __init: Any = init, **kwargs: Any) -> None:
+            made.append(type(self).__name__)
+            __init(self, *args, **kwargs)
+
+        monkeypatch.setattr(cls, "__init__", counting)
+
+    async def go() -> list[str]:
+        async with build_client(on_more) as client:
+            codes = []
+            for url, etag in [
+                ("http://site.test/", ""),
+                ("http://notmod.test/", '"v1"'),
+                ("http://chain3.test/", ""),
+            ]:
+                result = await fetch(client, url, settings=on_more, etag=etag)
+                codes.append(f"{result.status}{result.error}")
+            assert not made
+            await fetch(client, "http://cookie.test/login", settings=on_more)
+            return codes
+
+    assert asyncio.run(go()) == ["200", "304", "200"]
+    assert made == ["Request", "Response"]
+
+
+def test_raw_headers_are_decoded_as_httpx_decodes_them() -> None:
+    for raw in (
+        [(b"A", b"1"), (b"a", b"2"), (b"B", b"x")],
+        [(b"X", b"\xc3\xa9"), (b"Y", b"z")],
+        [(b"X", b"\xc3\xa9"), (b"Y", b"\xe9")],
+        [(b"X-\xc3\xa9", b"v")],
+        [],
+    ):
+        assert raw_header_dict(raw) == header_dict(httpx.Headers(raw))
