@@ -162,14 +162,25 @@ def execute(
     stream = JsonStream(sys.stdout, lang) if fmt == "json" and not detail else None
     rows: list[Any] = []
 
+    agencies: dict[str, Any] = {}
+
     def collect(report: Any) -> None:
         if stream is not None:
             stream.portal(report)
         rows.append(report if detail else report.slim())
 
+    def collect_agency(agency_id: str, findings: Any) -> None:
+        if stream is not None:
+            stream.agency(agency_id, findings)
+        elif detail:
+            agencies[agency_id] = findings  # a couple of portals: shown or printed whole
+
     summary = asyncio.run(
-        _run_with_signals(settings, targets, store, ruleset, trigger, progress, collect)
+        _run_with_signals(
+            settings, targets, store, ruleset, trigger, progress, collect, collect_agency
+        )
     )
+    summary.agencies = agencies
     order = {key: i for i, key in enumerate((t.agency.id, u) for t in targets for u in t.urls)}
     summary.portals = sorted(rows, key=lambda r: order.get((r.agency_id, r.url), len(order)))
     if stream is not None:
@@ -228,10 +239,12 @@ async def _run_with_signals(
     trigger: str,
     progress: bool,
     on_portal: Callable[[Any], None] | None = None,
+    on_agency: Callable[[str, Any], None] | None = None,
 ) -> Any:
     """Run with SIGINT/SIGTERM asking for a clean stop, and a progress bar on a terminal.
 
-    With `on_portal`, the caller receives each portal's report and the run keeps none.
+    With `on_portal` (`on_agency`), the caller receives each portal's report (agency's
+    findings) and the run keeps none.
     """
     from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn
 
@@ -260,6 +273,7 @@ async def _run_with_signals(
             return await execute_run(
                 targets, settings=settings, store=store, ruleset=ruleset, trigger=trigger,
                 stop=stop, on_portal=advance, keep_reports=on_portal is None,
+                on_agency=on_agency,
             )  # fmt: skip
         finally:
             for sig in (signal.SIGINT, signal.SIGTERM):

@@ -8,6 +8,8 @@ from __future__ import annotations
 
 import json
 import re
+import shutil
+import tempfile
 import unicodedata
 from typing import TextIO
 
@@ -18,6 +20,8 @@ from rich.text import Text
 
 from checks.base import Finding, Status
 from probe.runner import PortalReport, RunSummary
+
+SPOOL_IN_MEMORY = 1 << 20  # bytes of agency objects kept in memory before a temp file
 
 SYMBOLS = {
     Status.PASS: ("✓", "green"),
@@ -192,12 +196,20 @@ class JsonStream:
     A nightly run over thousands of portals must not hold every portal's findings until
     the end, so `probe run --format json` writes each portal object when it is stored and
     the `agencies` and `run` objects last (JSON objects are unordered; consumers read keys).
+    Agency objects come as agencies finish, while the `portals` array is still open, so
+    they wait in a spool file that stays in memory only while it is small: holding them as
+    objects grew the process by several MB per thousand agencies and built the whole
+    array as one string at the end.
     """
 
     def __init__(self, stream: TextIO, lang: str) -> None:
         self.stream = stream
         self.lang = lang
         self.count = 0
+        self.agencies = 0
+        self._spool = tempfile.SpooledTemporaryFile(  # noqa: SIM115 - closed by close()
+            max_size=SPOOL_IN_MEMORY, mode="w+", encoding="utf-8", errors="surrogatepass"
+        )
         stream.write('{\n  "portals": [')
 
     def portal(self, report: PortalReport) -> None:
@@ -207,9 +219,20 @@ class JsonStream:
         self.stream.flush()
         self.count += 1
 
+    def agency(self, agency_id: str, findings: list[Finding]) -> None:
+        """Keep one agency object (the agency-level findings) for the `agencies` array."""
+        data = {"agency": agency_id, "findings": [f.to_json(self.lang) for f in findings]}
+        text = inert_json(data).replace("\n", "\n    ")
+        self._spool.write(("," if self.agencies else "") + "\n    " + text)
+        self.agencies += 1
+
     def close(self, summary: RunSummary) -> None:
         """Write the agency findings and the run object, and end the document."""
-        agencies = inert_json(summary.agencies_json(self.lang)).replace("\n", "\n  ")
+        self.stream.write('\n  ],\n  "agencies": [')
+        self._spool.seek(0)
+        shutil.copyfileobj(self._spool, self.stream)
+        self._spool.close()
         run = inert_json(summary.run_json()).replace("\n", "\n  ")
-        self.stream.write(f'\n  ],\n  "agencies": {agencies},\n  "run": {run}\n}}\n')
+        end = "\n  ]" if self.agencies else "]"
+        self.stream.write(f'{end},\n  "run": {run}\n}}\n')
         self.stream.flush()

@@ -174,11 +174,14 @@ async def execute_run(
     stop: asyncio.Event | None = None,
     on_portal: Callable[[PortalReport], None] | None = None,
     keep_reports: bool = True,
+    on_agency: Callable[[str, list[Finding]], None] | None = None,
 ) -> RunSummary:
     """Probe every target portal, judge it, store it; return the summary.
 
     `stop` asks the run to take no new portals; portals in flight get `grace` seconds,
-    then are abandoned, and the run is marked `interrupted`.
+    then are abandoned, and the run is marked `interrupted`. With `on_agency`, each
+    agency's findings go to the caller and the summary keeps none, as `keep_reports`
+    does for portals: a registry of thousands of agencies must not grow the process.
     """
     stop = stop or asyncio.Event()
     store.mark_abandoned_runs(STALE_AFTER)
@@ -284,7 +287,10 @@ async def execute_run(
         group.sites.clear()
         findings = run_agency_checks(agency, ruleset, options)
         await write(store.save_agency_findings, run_id, target.agency.id, findings)
-        summary.agencies[target.agency.id] = findings  # one or two per agency: always kept
+        if on_agency is not None:
+            on_agency(target.agency.id, findings)
+        else:
+            summary.agencies[target.agency.id] = findings
 
     async def one_portal(client: Any, group: _AgencyGroup, url: str) -> None:
         try:

@@ -182,6 +182,7 @@ class JobRunner:
         summary = await execute_run(
             targets, settings=self.settings, store=self.store, ruleset=ruleset,
             trigger=trigger, stop=self.stop, keep_reports=False,
+            on_agency=lambda _agency, _findings: None,  # stored; a daemon keeps none
         )  # fmt: skip
         pruned = None
         if kind == "nightly" and not self.stop.is_set():
