@@ -9,11 +9,15 @@ literals, no DNS cache, no silent re-send, keep-alive per origin) directly.
 from __future__ import annotations
 
 import asyncio
+import http.cookiejar
 import ipaddress
+import random
 import socket
 import socketserver
 import struct
 import threading
+import time
+import urllib.request
 from collections.abc import Iterator
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from typing import Any
@@ -23,7 +27,14 @@ import httpx
 import pytest
 
 import probe.net.client as client_module
-from probe.net.client import ENGINES, ProbeClient, aiohttp_session, build_client, ssl_context
+from probe.net.client import (
+    ENGINES,
+    ProbeClient,
+    RunCookieJar,
+    aiohttp_session,
+    build_client,
+    ssl_context,
+)
 from probe.net.fetch import fetch
 from probe.net.guard import AddressPolicy, IPAddress, RefusedAddress
 from probe.net.pools import AiohttpTransport, header_dict, raw_header_dict
@@ -514,3 +525,72 @@ def test_raw_headers_are_decoded_as_httpx_decodes_them() -> None:
         [],
     ):
         assert raw_header_dict(raw) == header_dict(httpx.Headers(raw))
+
+
+def test_the_run_jar_sends_and_keeps_what_the_stdlib_jar_does(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    """Random Set-Cookie answers and requests over related hosts, with a clock that moves
+    past expiry dates: the same Cookie header every time, the same cookies kept."""
+    rnd = random.Random(20261126)
+    clock = [1_800_000_000.0]
+    monkeypatch.setattr(time, "time", lambda: clock[0])
+    hosts = ["gov.vn", "a.gov.vn", "b.a.gov.vn", "xa.gov.vn", "localhost", "127.0.0.1", "A.gov.vn"]
+    hosts += [f"p{i}.gov.vn" for i in range(30)]
+    domains = [
+        "",
+        "; Domain=gov.vn",
+        "; Domain=.a.gov.vn",
+        "; Domain=a.gov.vn",
+        "; Domain=xa.gov.vn",
+    ]
+    jars = {
+        "stdlib": httpx.Cookies(http.cookiejar.CookieJar()),
+        "run": httpx.Cookies(RunCookieJar()),
+    }
+    sent = 0
+    for step in range(3000):
+        host = rnd.choice(hosts)
+        url = f"{rnd.choice(['http', 'https'])}://{host}/{rnd.choice(['', 'a/', 'a/b'])}"
+        if rnd.random() < 0.4:
+            name = rnd.choice(["sid", "lang", "ASP.NET_SessionId"])
+            attrs = rnd.choice(domains) + rnd.choice(["", "; Path=/a", "; Path=/", "; Secure"])
+            attrs += rnd.choice(["", "", "; Max-Age=0", f"; Max-Age={rnd.randint(1, 50)}"])
+            set_cookie = f"{name}={step}{attrs}"
+            for cookies in jars.values():
+                request = httpx.Request("GET", url)
+                cookies.extract_cookies(
+                    httpx.Response(200, headers=[("Set-Cookie", set_cookie)], request=request)
+                )
+        else:
+            headers = {}
+            for label, cookies in jars.items():
+                request = httpx.Request("GET", url)
+                cookies.set_cookie_header(request)
+                headers[label] = request.headers.get("cookie")
+            assert headers["run"] == headers["stdlib"], url
+            sent += headers["run"] is not None
+        clock[0] += rnd.choice([0.0, 1.0, 7.0])
+        kept = {
+            label: sorted((c.domain, c.path, c.name, c.value) for c in cookies.jar)
+            for label, cookies in jars.items()
+        }
+        assert kept["run"] == kept["stdlib"]
+    assert sent > 100  # the comparison is not between two empty jars
+
+
+def test_domain_candidates_cover_every_domain_the_policy_accepts() -> None:
+    policy = http.cookiejar.DefaultCookiePolicy()
+    domains = ["", ".", "gov.vn", ".gov.vn", "vn", ".vn", "a.gov.vn", ".a.gov.vn", "xa.gov.vn",
+               ".xa.gov.vn", "localhost", ".local", "localhost.local", "127.0.0.1", ".0.0.1"]  # fmt: skip
+    for url in [
+        "http://a.gov.vn/",
+        "http://b.a.gov.vn/x",
+        "http://localhost/",
+        "http://127.0.0.1/",
+    ]:
+        request = urllib.request.Request(url)
+        candidates = client_module._domain_candidates(*http.cookiejar.eff_request_host(request))
+        for domain in domains:
+            if policy.domain_return_ok(domain, request):
+                assert domain in candidates, (url, domain)
