@@ -12,9 +12,14 @@ prove a speed change changed no result.
 in place) as three portals judged at every level: the fleet is generated, and only real
 markup shows whether a faster matcher still finds what real footers and menus say.
 
+`--baseline ID=FILE` times check ID as FILE defines it (say `git show
+HEAD:checks/services.py > /tmp/old.py`) against the working tree's, alternating in this
+process: timings from separate runs on a shared machine differ by more than most changes.
+
 Usage: micro_checks.py [--fleet DIR] [--portals 4] [--repeat 5] [--ruleset nd43-2011]
                        [--fleet-cache FILE] [--demo-cache FILE] [--no-demo]
                        [--real DIR] [--real-cache FILE] [--dump FILE] [--profile N]
+                       [--baseline ID=FILE]
 """
 
 from __future__ import annotations
@@ -22,16 +27,19 @@ from __future__ import annotations
 import argparse
 import asyncio
 import cProfile
+import importlib.util
 import json
 import pickle
 import pstats
 import statistics
+import sys
 import time
 from collections import defaultdict
 from datetime import UTC, date, datetime
 from pathlib import Path
 from typing import Any
 
+import checks.base
 from checks import load_families
 from checks.base import REGISTRY, Check, CheckContext
 from checks.engine import CheckOptions, finding_ids, run_portal_checks
@@ -231,6 +239,45 @@ def per_family(
     return fam, statistics.median(totals)
 
 
+def baseline_check(spec: str) -> tuple[str, Check]:
+    """`ID=FILE`: check ID as FILE defines it, loaded without registering it again."""
+    check_id, _, path = spec.partition("=")
+    load_families()
+    current = REGISTRY[check_id]
+    module_spec = importlib.util.spec_from_file_location(f"baseline_{abs(hash(path))}", path)
+    assert module_spec is not None and module_spec.loader is not None
+    module = importlib.util.module_from_spec(module_spec)
+    sys.modules[module_spec.name] = module  # dataclasses look their module up
+    register = checks.base.check
+    checks.base.check = lambda **_: lambda func: func  # type: ignore[assignment]
+    try:
+        module_spec.loader.exec_module(module)
+    finally:
+        checks.base.check = register
+    return check_id, Check(current.meta, getattr(module, current.func.__name__))
+
+
+def compare(
+    sites: list[PortalArtifacts], ruleset: Ruleset, repeat: int, check_id: str, old: Check
+) -> dict[str, Any]:
+    """`per_family` with the baseline and the current check in turn, `repeat` rounds each."""
+    current = REGISTRY[check_id]
+    runs: dict[str, list[tuple[float, float]]] = {"baseline": [], "current": []}
+    try:
+        for _ in range(repeat):
+            for name, chosen in (("baseline", old), ("current", current)):
+                REGISTRY[check_id] = chosen
+                fam, total = per_family(sites, ruleset, 1)
+                runs[name].append((total, fam.get(check_id, 0.0)))
+    finally:
+        REGISTRY[check_id] = current
+    return {
+        f"{name}_{what}": round(statistics.median(r[i] for r in rows), 3)
+        for name, rows in runs.items()
+        for i, what in enumerate(("engine_ms_per_page", check_id))
+    }
+
+
 def dump(sites: list[PortalArtifacts], ruleset: Ruleset) -> dict[str, Any]:
     """Every finding of every site, as JSON with weights, for before/after comparison."""
     out: dict[str, Any] = {}
@@ -255,6 +302,7 @@ def main() -> None:
     ap.add_argument("--real-cache", type=Path, help="pickle of the parsed real pages")
     ap.add_argument("--dump", type=Path, help="write every finding (both rulesets) as JSON")
     ap.add_argument("--profile", type=int, default=0, help="print the N hottest functions")
+    ap.add_argument("--baseline", help="ID=FILE: time check ID from FILE against the current")
     a = ap.parse_args()
     groups = {"fleet": fleet_sites(a.fleet, a.portals, a.fleet_cache)}
     if not a.no_demo:
@@ -270,6 +318,13 @@ def main() -> None:
         print(f"wrote {a.dump}")
         return
     ruleset = load_ruleset(a.ruleset)
+    if a.baseline:
+        check_id, old = baseline_check(a.baseline)
+        for name, sites in groups.items():
+            pages = sum(len(s.pages) for s in sites)
+            figures = compare(sites, ruleset, a.repeat, check_id, old)
+            print(json.dumps({"group": name, "pages": pages, "ruleset": a.ruleset, **figures}))
+        return
     for name, sites in groups.items():
         pages = sum(len(s.pages) for s in sites)
         fam, total = per_family(sites, ruleset, a.repeat)
