@@ -9,6 +9,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass, field
 from datetime import date, datetime
+from typing import Any
 
 
 @dataclass(frozen=True, slots=True)
@@ -71,7 +72,9 @@ class Page:
     size: int = 0
     title: str = ""
     text: str = ""  # visible text of the whole page, NFC, whitespace folded
-    main_text: str = ""  # visible text outside nav/header/footer/aside
+    # Visible text outside nav/header/footer/aside. Always read as a str; parse_page
+    # gives it as `TextRuns` of `text`, held as offsets (see `_MainText`).
+    main_text: str = ""
     footer_text: str = ""
     links: tuple[Link, ...] = ()
     forms: tuple[Form, ...] = ()
@@ -90,6 +93,61 @@ class Page:
     def nav_links(self) -> tuple[Link, ...]:
         """Links in header, menus and navigation blocks."""
         return tuple(link for link in self.links if link.region == "nav")
+
+
+class TextRuns(tuple[int, ...]):
+    """A text given as runs of the page's `text`: flat (start, end, start, end …)
+    offsets whose slices, concatenated, are the text.
+
+    The main text of a fleet page is 46,000 of its 48,000 characters; held as a second
+    `str` it doubled what every page of a portal in flight costs (about 90 KB a page,
+    2 MB a portal, 18 MB at eight portals in flight). As runs it is a few dozen integers,
+    and the string is built (a copy, microseconds) only when a check reads it.
+    """
+
+    __slots__ = ()
+
+    def join(self, text: str) -> str:
+        """The text these runs stand for in `text`."""
+        if len(self) == 2:
+            return text[self[0] : self[1]]
+        return "".join([text[self[i] : self[i + 1]] for i in range(0, len(self), 2)])
+
+
+class _MainText:
+    """`Page.main_text` on top of its slot: a `TextRuns` value is read as the string it
+    stands for, so every reader (checks, equality, repr, `replace`) sees a `str` while
+    a page in memory holds offsets. Set and delete go to the slot unchanged."""
+
+    __slots__ = ("slot",)
+
+    def __init__(self, slot: Any) -> None:
+        self.slot = slot
+
+    def __get__(self, page: Page | None, owner: type | None = None) -> Any:
+        if page is None:
+            return self
+        value = self.slot.__get__(page, owner)
+        return value.join(page.text) if type(value) is TextRuns else value
+
+    def __set__(self, page: Page, value: str | TextRuns) -> None:
+        self.slot.__set__(page, value)
+
+    def __delete__(self, page: Page) -> None:
+        self.slot.__delete__(page)
+
+
+Page.main_text = _MainText(Page.__dict__["main_text"])  # type: ignore[assignment,method-assign]
+
+
+def main_text_as_held(page: Page) -> str | TextRuns:
+    """`page.main_text` as the page holds it (runs or a string), for the parse cache."""
+    descriptor: _MainText = Page.__dict__["main_text"]
+    try:
+        return descriptor.slot.__get__(page, type(page))  # type: ignore[no-any-return]
+    except AttributeError:  # a lazily filled page (parse cache) not filled yet
+        page.text  # noqa: B018 - the first read fills the texts
+        return descriptor.slot.__get__(page, type(page))  # type: ignore[no-any-return]
 
 
 @dataclass(frozen=True, slots=True)

@@ -51,7 +51,7 @@ from typing import Any
 import brotli
 import orjson
 
-from probe.artifacts import DateMention, Form, Link, Page
+from probe.artifacts import DateMention, Form, Link, Page, TextRuns, main_text_as_held
 from probe.extract import EXTRACT_VERSION
 
 _FORMAT = 3  # layout of the encoded bytes described above
@@ -91,7 +91,9 @@ def parsed_key(url: str, content_hash: str) -> str:
 def encode_page(page: Page) -> bytes:
     """The content fields of `page` (not its fetch fields) as compressed bytes."""
     text = page.text
-    texts = _dumps([_compact(text, page.main_text), _compact(text, page.footer_text)])
+    main = main_text_as_held(page)
+    main = _runs_to_slices(main) if type(main) is TextRuns else _compact(text, main)
+    texts = _dumps([main, _compact(text, page.footer_text)])
     packer = brotli.Compressor(quality=TEXT_QUALITY)
     lazy = packer.process(_TEXTS.pack(len(texts)) + texts)
     lazy += packer.process(text.encode("utf-16-le", "surrogatepass"))
@@ -219,7 +221,7 @@ def _fill(page: _CachedPage) -> None:
         end = _TEXTS.size + size
         main, footer = _loads(memoryview(raw)[_TEXTS.size : end])
         text = codecs.utf_16_le_decode(memoryview(raw)[end:], "surrogatepass", True)[0]
-        main = main if isinstance(main, str) else join_slices(text, main)
+        main = main if isinstance(main, str) else _slices_to_main(text, main)
         footer = footer if isinstance(footer, str) else join_slices(text, footer)
     except _DAMAGED as exc:
         raise DamagedEntry(f"cached parse of {page.url}: the text part does not decode") from exc
@@ -308,6 +310,19 @@ def _common_prefix(a: str, i: int, b: str, j: int) -> int:
                 hi = mid - 1
         return length + lo
     return length
+
+
+def _runs_to_slices(runs: TextRuns) -> list[list[int]]:
+    """parse_page's runs of `text` in the slice layout (no search: they are runs)."""
+    return [[runs[i], runs[i + 1]] for i in range(0, len(runs), 2)]
+
+
+def _slices_to_main(text: str, slices: list[Any]) -> str | TextRuns:
+    """A decoded main text as runs when it is made of runs only (as parse_page holds it:
+    offsets, not a second copy of the page's words), else as the string."""
+    if slices and all(type(s) is list for s in slices):
+        return TextRuns(x for pair in slices for x in pair)
+    return join_slices(text, slices)
 
 
 def join_slices(whole: str, slices: list[Any]) -> str:
