@@ -129,6 +129,7 @@ def recorded_pages(file: Path) -> Iterator[Item]:
 
 _FUZZ_OPEN = [
     "<div>", "<div class='menu'>", "<div id='footer'>", "<aside>", "<nav>", "<header>",
+    "<div class='footer-menu'>", "<p class='bottom'> </p>",
     "<footer>", "<p>", "<span class='nav-item'>", "<ul class='x-bottom'>", "<li>", "<td>",
     "<noscript>", "<template>", "<b>", "<section role='navigation'>", "<form action='f'>",
     "<h2>", "<h3 class='sidebar'>", "<label>", "<table><tr><td>",
