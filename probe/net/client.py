@@ -293,13 +293,14 @@ def plain_authority(url: str) -> str | None:
 class RunCookieJar(http.cookiejar.CookieJar):
     """The run's cookie jar: the stdlib jar's answers, without walking the whole jar.
 
-    One client serves a whole run, so its jar ends up with a session cookie from nearly
-    every portal; the stdlib jar asks its policy about every domain it holds and then
+    One client serves a whole run, so its jar keeps a session cookie from every portal
+    that sets one; the stdlib jar asks its policy about every domain it holds and then
     walks every cookie for expiry on each request: about 1 ms a request with 200 portals'
-    cookies. Here a request looks only at the domains that can match its host (every
-    other one fails `DefaultCookiePolicy.domain_return_ok`, which is still asked for the
-    rest), in the jar's order, and expiry is a heap of the cookies that have an expiry
-    date (the same cookies go, at the same calls). Only the default policy is supported.
+    cookies (`len()` walks them all again). Here a request looks only at the domains
+    that can match its host (every other one fails `DefaultCookiePolicy.domain_return_ok`,
+    which is still asked for the rest), in the jar's order, and expiry is a heap of the
+    cookies that have an expiry date (the same cookies go, at the same calls). Only the
+    default policy is supported.
     """
 
     def __init__(self) -> None:
