@@ -21,7 +21,7 @@ from typing import Any
 
 from selectolax.lexbor import LexborHTMLParser, LexborNode
 
-from probe.artifacts import DateMention, Form, Link, Page
+from probe.artifacts import DateMention, Form, Link, Page, TextRuns
 from probe.textparse import find_dates, find_emails
 
 # Bump on any change to what parse_page derives from a body: cached parses
@@ -192,7 +192,9 @@ def _elements(tree: LexborHTMLParser) -> dict[str, list[LexborNode]]:
     return by_tag
 
 
-def _texts(body: LexborNode | None, roots: list[tuple[str, LexborNode]]) -> tuple[str, str, str]:
+def _texts(
+    body: LexborNode | None, roots: list[tuple[str, LexborNode]]
+) -> tuple[str, str | TextRuns, str]:
     """`text`, `main_text` (the text outside the region roots) and `footer_text`.
 
     Each root is bracketed by marker text nodes, so one `body.text()` gives all three:
@@ -245,7 +247,7 @@ def _footer_of(roots: list[tuple[str, LexborNode]]) -> str:
     )
 
 
-def _split_marked(raw: str, roots: int) -> tuple[str, str, str] | None:
+def _split_marked(raw: str, roots: int) -> tuple[str, TextRuns, str] | None:
     """The cleaned text, main text and footer text of a marked body text (see `_texts`).
 
     None if the text does not hold exactly one pair of markers per root, properly
@@ -255,15 +257,19 @@ def _split_marked(raw: str, roots: int) -> tuple[str, str, str] | None:
     spaces, so the one search for runs of spaces finds the markers too (a separate search
     for them cost 0.03 ms a fleet page). Only a piece with other whitespace than spaces
     (line breaks inside a text node, &nbsp;) goes through `_fold`. A piece inside any
-    root is left out of the main text; the footer is the words between each footer
-    root's markers, as many times as footer roots hold them.
+    root is left out of the main text, which is given as runs of the text (`TextRuns`:
+    a page in memory does not hold its main words twice, ~90 KB a fleet page); the footer
+    is the words between each footer root's markers, as many times as footer roots hold
+    them.
     """
     if not raw.isascii():
         if _has_invisible(raw):
             raw = _INVISIBLE.sub("", raw)
         raw = unicodedata.normalize("NFC", raw)
     words: list[str] = []
-    main: list[str] = []
+    main: list[int] = []  # flat (start, end) runs of the text
+    size = -1  # of " ".join(words), less the separator before the next word
+    last_main = -1  # the index in `words` of the last main word
     footers: list[list[int]] = []  # [start, end) in `words` of each footer root
     stack: list[int] = []  # per open root: its index in `footers`, or -1
     pos = opened = 0
@@ -282,9 +288,17 @@ def _split_marked(raw: str, roots: int) -> tuple[str, str, str] | None:
                     return None
                 piece = _fold(piece)
             if piece:
-                words.append(piece)
+                size += 1
                 if not stack:
-                    main.append(piece)
+                    if last_main == len(words) - 1 >= 0:
+                        main[-1] = size + len(piece)  # the run goes on
+                    else:
+                        if main:
+                            main[-1] += 1  # a run keeps the space after it
+                        main += (size, size + len(piece))
+                    last_main = len(words)
+                words.append(piece)
+                size += len(piece)
         if gap < 0:
             break
         pos = gap + 2
@@ -310,7 +324,7 @@ def _split_marked(raw: str, roots: int) -> tuple[str, str, str] | None:
     if opened != roots or stack:
         return None
     footer = " ".join(" ".join(words[a:b]) for a, b in footers if a < b)
-    return " ".join(words), " ".join(main), footer
+    return " ".join(words), TextRuns(main), footer
 
 
 def _links(

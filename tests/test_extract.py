@@ -7,6 +7,7 @@ import unicodedata
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
+from probe.artifacts import TextRuns, main_text_as_held
 from probe.extract import (
     _CLOSE,
     _FOOTER_OPEN,
@@ -161,6 +162,17 @@ hết</footer></body></html>"""
     assert _texts(outside) == ("Bản quyền Nội dung", "Nội dung", "Bản quyền")
 
 
+def test_main_text_is_held_as_runs_of_the_text() -> None:
+    """A page in memory holds its main words once, as offsets into `text`."""
+    html = """<html><body><nav>Trang chủ</nav><p>Nội dung <b>chính</b></p>
+<aside>Liên kết</aside><p>Tiếp</p><div class="menu">Menu</div> Cuối</body></html>"""
+    p = parse_page(html, url=URL, final_url=URL, status=200)
+    held = main_text_as_held(p)
+    assert type(held) is TextRuns and len(held) == 6  # three runs between the regions
+    assert p.main_text == held.join(p.text) == "Nội dung chính Tiếp Cuối"
+    assert p.text == "Trang chủ Nội dung chính Liên kết Tiếp Menu Cuối"
+
+
 def test_control_characters_in_the_page_text_are_kept_as_they_were() -> None:
     """The page's own U+0001/U+0002 (from character references) are text, not markers."""
     html = """<html><body><nav>Menu</nav><p>Nội dung &#1; chính &#2; tiếp</p>
@@ -302,5 +314,8 @@ def test_marked_text_splits_like_word_by_word(tokens: list[str]) -> None:
     got = _split_marked(raw, roots)
     if roots != tokens.count(_CLOSE):
         assert got is None
+    elif got is None:
+        assert _reference_split(raw) is None
     else:
-        assert got == _reference_split(raw)
+        text, main, footer = got
+        assert (text, main.join(text), footer) == _reference_split(raw)
