@@ -22,7 +22,7 @@ import httpx
 from probe.artifacts import FetchFailure, Link, Page, PortalArtifacts, Reason, TlsInfo
 from probe.extract import parse_page
 from probe.net.canon import canonical, same_site
-from probe.net.decode import decode_body
+from probe.net.decode import decode_html
 from probe.net.fetch import FetchResult, fetch
 from probe.net.guard import AddressPolicy, RefusedAddress
 from probe.net.hosts import HostGate
@@ -177,11 +177,12 @@ class _Crawl:
                 raise _NeedBody(url)
         if not _is_html(content_type, body):
             return None
-        text, charset = decode_body(body, content_type)
+        # The body itself when it is the UTF-8 of its text: lexbor need not encode it again.
+        markup, charset = decode_html(body, content_type)
         digest, packed = pack_body(body)  # compressed now: kept until the portal is stored
         self.bodies[digest] = packed
         return parse_page(
-            text,
+            markup,
             status=status,
             content_type=content_type,
             charset=charset,
