@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import asyncio
-import itertools
 import time
 
 from probe.net.hosts import HostGate
@@ -39,17 +38,20 @@ def test_starts_are_spaced_by_the_delay_and_retry_after() -> None:
         async with gate.slot("a"):
             starts.append(time.monotonic())
 
-    async def go() -> float:
+    async def go() -> tuple[float, float]:
+        began = time.monotonic()
         await asyncio.gather(*(request() for _ in range(3)))
         gate.back_off("a", 0.1)
         asked = time.monotonic()
         await request()
-        return asked
+        return began, asked
 
-    asked = asyncio.run(go())
-    gaps = [b - a for a, b in itertools.pairwise(starts)]
+    began, asked = asyncio.run(go())
     assert len(starts) == 4
-    assert all(gap >= 0.03 - SLACK for gap in gaps[:2]), gaps
+    # The gate spaces the start times it grants, counted from the first; a loaded loop
+    # may resume the first request late, so gaps between resumptions can be shorter.
+    since = [t - began for t in starts[:3]]
+    assert all(s >= i * 0.03 - SLACK for i, s in enumerate(since)), since
     assert starts[3] - asked >= 0.1 - SLACK
 
 
