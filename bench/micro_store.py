@@ -2,18 +2,20 @@
 decode and save, optionally against another commit's `probe/store` in the same process.
 
 A fleet run mixes storage with fetch, parse and checks on two shared cores; this isolates
-`Store.save_portal` (the runner's writer thread), `validators_with_parses` and
-`decode_page` so a change to `probe/store` can be judged in seconds. Night 1's bodies
+`Store.save_portal` (the runner's writer thread), the runner's read of a portal before
+its crawl (`validators_with_parses` and `previous_findings`, or `Store.earlier` doing both)
+and `decode_page` so a change to `probe/store` can be judged in seconds. Night 1's bodies
 are packed (hashed and compressed) beforehand, as the crawl does, and timed apart
 (`night1_pack_ms`: the crawl's share, not the store's). With `--baseline REV`
 the `probe/store` package of REV (or only `--baseline-files` of it, the rest from the
 working tree) is unpacked under another name and both are measured alternately in each
 repeat (medians reported), so machine noise hits both alike; `--check-same` first runs
-both on a frozen clock and fails unless their databases hold the same rows.
+both on a frozen clock and fails unless their databases hold the same rows (but for
+`--ignore-columns`), naming the tables and columns that differ.
 
     .venv/bin/python bench/micro_store.py [--fleet DIR] [--portals 20] [--repeat 5]
                                           [--baseline REV [--baseline-files a.py,b.py]]
-                                          [--check-same]
+                                          [--check-same [--ignore-columns a,b]]
 """
 
 from __future__ import annotations
@@ -167,6 +169,16 @@ def _cpu(fn: Callable[[], Any]) -> tuple[float, Any]:
     return time.process_time() - start, out
 
 
+def earlier(store: Any, url: str) -> dict[str, Any]:
+    """What the runner reads of a portal before crawling it: its validators with parses
+    and its previous findings (`Store.earlier` where the store has it); the validators."""
+    if hasattr(store, "earlier"):
+        return store.earlier(url)[0]
+    rows = store.validators_with_parses(url)
+    store.previous_findings(url)
+    return rows
+
+
 def one_pass(impl: Impl, portals: list[Portal], workdir: Path, tag: str) -> dict[str, float]:
     """Night 1 then night 2 over `portals` into a fresh SQLite file; ms per page each."""
     path = workdir / f"{impl.name}-{tag}.sqlite"
@@ -190,7 +202,7 @@ def one_pass(impl: Impl, portals: list[Portal], workdir: Path, tag: str) -> dict
         run2 = store.start_run("manual", "nd43-2011", 1, {}, len(portals))
         read2 = decode2 = save2 = 0.0
         for p in portals:
-            cpu, rows = _cpu(lambda p=p: store.validators_with_parses(p.site.url))
+            cpu, rows = _cpu(lambda p=p: earlier(store, p.site.url))
             read2 += cpu
             assert len(rows) == len(p.site.pages), (len(rows), len(p.site.pages))
             decoded = []
@@ -259,32 +271,64 @@ def db_sizes(path: Path) -> dict[str, float]:
     }
 
 
-def stored_tables(path: Path) -> dict[str, list[tuple[Any, ...]]]:
-    """Every row of every table, in rowid order."""
+def stored_tables(path: Path, ignore: frozenset[str] = frozenset()) -> dict[str, list[Any]]:
+    """Every row of every table, in rowid order, as `{column: value}` without `ignore`."""
     con = sqlite3.connect(path)
     try:
         names = [r[0] for r in con.execute("select name from sqlite_master where type='table'")]
-        return {t: con.execute(f"select * from {t} order by rowid").fetchall() for t in names}
+        out: dict[str, list[Any]] = {}
+        for t in names:
+            cur = con.execute(f"select * from {t} order by rowid")
+            cols = [d[0] for d in cur.description]
+            out[t] = [
+                {k: v for k, v in zip(cols, row, strict=True) if k not in ignore} for row in cur
+            ]
+        return out
     finally:
         con.close()
 
 
-def same_data(impls: list[Impl], portals: list[Portal], workdir: Path) -> None:
+def differing_columns(a: list[dict[str, Any]], b: list[dict[str, Any]]) -> set[str]:
+    """The columns whose values differ between two tables' rows ("rows" if their counts do)."""
+    if len(a) != len(b):
+        return {"rows"}
+    return {
+        k for x, y in zip(a, b, strict=True) for k in x.keys() | y.keys() if x.get(k) != y.get(k)
+    }
+
+
+def same_data(
+    impls: list[Impl], portals: list[Portal], workdir: Path, ignore: frozenset[str] = frozenset()
+) -> None:
     """Both nights through every implementation on a frozen clock; the files must hold
-    the same rows (what "same stored data" means for a store change)."""
+    the same rows (what "same stored data" means for a store change), but for the columns
+    in `ignore` (e.g. `last_seen_at`, which coarse touches leave older on purpose)."""
     for impl in impls:
         repo = importlib.import_module(impl.db.__name__.rsplit(".", 1)[0] + ".repo")
         ticks = itertools.count()
         repo.utcnow = lambda ticks=ticks: NOW + timedelta(seconds=next(ticks))
         repo.this_host = lambda: "bench:1"
         one_pass(impl, portals, workdir, "same")
-    first, *others = (stored_tables(workdir / f"{i.name}-same.sqlite") for i in impls)
+    first, *others = (stored_tables(workdir / f"{i.name}-same.sqlite", ignore) for i in impls)
     for other in others:
-        differ = sorted(t for t in first.keys() | other.keys() if first.get(t) != other.get(t))
+        differ = {
+            t: sorted(differing_columns(first.get(t, []), other.get(t, [])))
+            for t in sorted(first.keys() | other.keys())
+            if first.get(t) != other.get(t)
+        }
         if differ:
-            raise SystemExit(f"stored data differs in {', '.join(differ)}")
+            raise SystemExit(f"stored data differs: {json.dumps(differ)}")
     rows = sum(map(len, first.values()))
-    print(json.dumps({"same_stored_data": True, "tables": len(first), "rows": rows}))
+    print(
+        json.dumps(
+            {
+                "same_stored_data": True,
+                "tables": len(first),
+                "rows": rows,
+                "ignored": sorted(ignore),
+            }
+        )
+    )
 
 
 def main() -> None:
@@ -300,6 +344,11 @@ def main() -> None:
     ap.add_argument(
         "--check-same", action="store_true", help="first check both store the same rows"
     )
+    ap.add_argument(
+        "--ignore-columns",
+        default="",
+        help="comma-separated columns --check-same leaves out (e.g. last_seen_at)",
+    )
     a = ap.parse_args()
     portals = load_fleet(a.fleet, a.portals)
     with tempfile.TemporaryDirectory(prefix="micro-store-") as tmp:
@@ -311,7 +360,8 @@ def main() -> None:
             package = baseline_package(a.baseline, work / "src", files)
             impls.insert(0, Impl.load(a.baseline, package))
         if a.check_same:
-            same_data(impls, portals, work)
+            ignore = frozenset(filter(None, a.ignore_columns.split(",")))
+            same_data(impls, portals, work, ignore)
         results: dict[str, list[dict[str, float]]] = {i.name: [] for i in impls}
         for r in range(a.repeat):
             for impl in impls if r % 2 == 0 else impls[::-1]:

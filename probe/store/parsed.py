@@ -2,6 +2,9 @@
 
 Kept apart from `blobs` because the two have different keys: a body is one row whatever
 URL served it, a parse is per body *and* URL (relative links resolve against the URL).
+`last_seen_at` is kept as coarsely as the bodies' (`probe.store.blobs.TOUCH_SLACK`), and
+pruned with the same `prune_cutoff`, so the same guarantee holds: a parse used within
+the retention is never pruned, one no longer used goes within retention + the slack.
 """
 
 from __future__ import annotations
@@ -10,47 +13,68 @@ from collections.abc import Iterable, Sequence
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import Connection, delete, select, update
+from sqlalchemy import Connection, bindparam, delete, select, update
+from sqlalchemy.dialects import postgresql, sqlite
 
 from probe.artifacts import Page
-from probe.store.blobs import CHUNK
+from probe.store.blobs import CHUNK, TOUCH_SLACK
 from probe.store.models import ParsedPage
 from probe.store.pagecodec import encode_page
-from probe.store.rows import Executor, upsert
+from probe.store.rows import Executor
 
 _PARSED = ParsedPage.__table__
+# Built once and bound per call: SQLAlchemy caches the compiled SQL but not the statement,
+# and building these per portal was most of the Python side of the cache's bookkeeping.
+_IN_KEYS = _PARSED.c.key.in_(bindparam("keys", expanding=True))
+_STALE = _PARSED.c.last_seen_at < bindparam("stale_before")
+_LOAD = select(_PARSED.c.key, _PARSED.c.data).where(_IN_KEYS)
+_CACHED = select(_PARSED.c.key, _STALE.label("stale")).where(_IN_KEYS)
+_TOUCH = update(_PARSED).where(_IN_KEYS, _STALE).values(last_seen_at=bindparam("now"))
+_TOUCH_RETURNING = _TOUCH.returning(_PARSED.c.key)
+# Another writer (PostgreSQL) may have cached the same parse meanwhile: theirs stays.
+_INSERT = {
+    "sqlite": sqlite.insert(ParsedPage).on_conflict_do_nothing(index_elements=["key"]),
+    "postgresql": postgresql.insert(ParsedPage).on_conflict_do_nothing(index_elements=["key"]),
+}
+_PRUNE = delete(_PARSED).where(_PARSED.c.last_seen_at < bindparam("cutoff"))
+
+
+def _chunks(keys: Sequence[str]) -> Iterable[Sequence[str]]:
+    return (keys[i : i + CHUNK] for i in range(0, len(keys), CHUNK))
 
 
 def load_parsed(s: Executor, keys: Iterable[str]) -> dict[str, bytes]:
     """`{key: encoded parse}` for the keys that are cached."""
-    wanted = sorted(set(keys))
     out: dict[str, bytes] = {}
-    for i in range(0, len(wanted), CHUNK):
-        rows = s.execute(
-            select(_PARSED.c.key, _PARSED.c.data).where(_PARSED.c.key.in_(wanted[i : i + CHUNK]))
-        )
-        out.update((key, bytes(data)) for key, data in rows)
+    for part in _chunks(sorted(set(keys))):
+        out.update((key, bytes(data)) for key, data in s.execute(_LOAD, {"keys": part}))
     return out
 
 
 def touch_parsed(conn: Connection, keys: Sequence[str], now: datetime) -> set[str]:
     """Mark the cached parses among `keys` as used; return the keys that are cached.
 
-    One UPDATE ... RETURNING per 500 keys where the backend has it, else SELECT + UPDATE.
+    One SELECT per 500 keys finds them and which are older than `TOUCH_SLACK`; only those
+    are rewritten (an UPDATE ... RETURNING where the backend has it, so a parse pruned
+    meanwhile by another writer counts as not cached). See `probe.store.blobs.touch_stored`.
     """
+    stale_before = now - TOUCH_SLACK
     found: set[str] = set()
-    for i in range(0, len(keys), CHUNK):
-        part = keys[i : i + CHUNK]
-        touch = update(_PARSED).where(_PARSED.c.key.in_(part)).values(last_seen_at=now)
-        if conn.dialect.update_returning:
-            found.update(conn.execute(touch.returning(_PARSED.c.key)).scalars())
-        else:
-            there = set(
-                conn.execute(select(_PARSED.c.key).where(_PARSED.c.key.in_(part))).scalars()
-            )
-            if there:
-                conn.execute(touch)
-            found.update(there)
+    stale: list[str] = []
+    for part in _chunks(keys):
+        for key, old in conn.execute(_CACHED, {"keys": part, "stale_before": stale_before}):
+            if old:
+                stale.append(key)
+            else:
+                found.add(key)
+    returning = conn.dialect.update_returning
+    for part in _chunks(stale):
+        params = {"keys": part, "now": now, "stale_before": stale_before}
+        if returning:
+            found.update(conn.execute(_TOUCH_RETURNING, params).scalars())
+        else:  # SQLite before 3.35: the write lock is held, nothing can prune meanwhile
+            conn.execute(_TOUCH, params)
+            found.update(part)
     return found
 
 
@@ -61,7 +85,8 @@ def store_parsed(
     used: Iterable[str],
     now: datetime,
 ) -> None:
-    """Cache the parse of every page not cached yet; touch those cached and the `used` ones.
+    """Cache the parse of every page not cached yet; touch those cached and the `used` ones
+    (coarsely, see `touch_parsed`).
 
     `keys[i]` is `pages[i]`'s parse key ("" for a page with no body hash).
 
@@ -83,11 +108,11 @@ def store_parsed(
         if key not in cached
     ]
     if fresh:
-        # Another writer (PostgreSQL) may have cached the same parse meanwhile: theirs stays.
-        conn.execute(upsert(conn, ParsedPage).on_conflict_do_nothing(index_elements=["key"]), fresh)
+        conn.execute(_INSERT[conn.dialect.name], fresh)
 
 
 def prune_parsed(s: Executor, cutoff: datetime) -> int:
-    """Delete parses not used since `cutoff` (they are rebuilt from a body if needed)."""
-    done = s.execute(delete(_PARSED).where(_PARSED.c.last_seen_at < cutoff))
+    """Delete parses not used since `cutoff` (`prune_cutoff`; rebuilt from a body if
+    needed)."""
+    done = s.execute(_PRUNE, {"cutoff": cutoff})
     return int(done.rowcount or 0)

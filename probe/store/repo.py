@@ -25,7 +25,7 @@ import probe
 from checks.base import Finding
 from probe.artifacts import PortalArtifacts
 from probe.store import queries
-from probe.store.blobs import load_body, prune_bodies, store_bodies
+from probe.store.blobs import load_body, prune_bodies, prune_cutoff, store_bodies
 from probe.store.models import (
     Agency,
     FindingRecord,
@@ -332,8 +332,9 @@ class Store:
             return load_body(s, sha256)
 
     def prune_bodies(self, older_than_days: int, now: datetime | None = None) -> int:
-        """Drop body data not seen for `older_than_days`; findings and evidence stay."""
-        cutoff = (now or utcnow()) - timedelta(days=older_than_days)
+        """Drop body data and parses not seen for `older_than_days` (plus up to the touch
+        slack, `probe.store.blobs.prune_cutoff`; 0 drops all); findings and evidence stay."""
+        cutoff = prune_cutoff(now or utcnow(), older_than_days)
         with self.write_session() as s:
             prune_parsed(s, cutoff)
             return prune_bodies(s, cutoff)

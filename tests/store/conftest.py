@@ -5,13 +5,13 @@ from __future__ import annotations
 import hashlib
 from collections.abc import Iterator
 from dataclasses import dataclass, field
-from datetime import UTC, datetime
+from datetime import UTC, datetime, timedelta
 
 import pytest
 
 from checks.base import Evidence, Finding, Status
 from probe.artifacts import FetchFailure, Page, PortalArtifacts, Reason
-from probe.store import Store, open_store
+from probe.store import Store, open_store, repo
 
 NOW = datetime(2026, 11, 25, 2, 0, tzinfo=UTC)
 
@@ -27,6 +27,28 @@ def store(db_url: str) -> Iterator[Store]:
     """A migrated store, closed after the test."""
     with open_store(db_url) as s:
         yield s
+
+
+@dataclass
+class Clock:
+    """The store's clock in a test: `NOW` until moved."""
+
+    now: datetime = NOW
+
+    def __call__(self) -> datetime:
+        return self.now
+
+    def advance(self, by: timedelta) -> datetime:
+        self.now += by
+        return self.now
+
+
+@pytest.fixture
+def clock(monkeypatch: pytest.MonkeyPatch) -> Clock:
+    """The store's clock (`repo.utcnow`: saves, touches and default prunes), injected."""
+    c = Clock()
+    monkeypatch.setattr(repo, "utcnow", c)
+    return c
 
 
 @dataclass

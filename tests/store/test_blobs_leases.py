@@ -12,8 +12,9 @@ import sqlalchemy as sa
 
 from checks.base import Status
 from probe.store import Store
+from probe.store.blobs import TOUCH_SLACK
 from probe.store.models import Blob
-from tests.store.conftest import NOW, body_of, make_finding, make_site, sha
+from tests.store.conftest import NOW, Clock, body_of, make_finding, make_site, sha
 
 URL = "http://lethuy.test/"
 
@@ -24,7 +25,9 @@ def _blobs(store: Store) -> dict[str, tuple]:
         return {r.sha256: (r.created_at, r.last_seen_at, r.size) for r in rows}
 
 
-def test_bodies_are_shared_across_runs_and_validators_come_from_the_latest(store: Store) -> None:
+def test_bodies_are_shared_across_runs_and_validators_come_from_the_latest(
+    store: Store, clock: Clock
+) -> None:
     home, about = body_of("Trang chủ " * 200), body_of("Giới thiệu")
     first = store.start_run("scheduled", "nd43-2011", 1, {}, 1)
     store.save_portal(first, make_site(URL, bodies={"": home, "gt": about}, etag='"v1"'), [], 1.0)
@@ -36,6 +39,7 @@ def test_bodies_are_shared_across_runs_and_validators_come_from_the_latest(store
         URL: ('"v1"', "Tue, 24 Nov 2026 10:00:00 GMT", sha(home)),
         URL + "gt": ('"v1"', "Tue, 24 Nov 2026 10:00:00 GMT", sha(about)),
     }
+    clock.advance(TOUCH_SLACK + timedelta(hours=1))  # seen again once the slack is over
     second = store.start_run("scheduled", "nd43-2011", 1, {}, 1)
     changed = body_of("Giới thiệu (sửa)")
     store.save_portal(
@@ -63,7 +67,7 @@ def test_a_body_under_a_wrong_key_is_stored_under_its_real_hash(store: Store) ->
 
 
 def test_a_night_of_304s_touches_the_kept_bodies_and_revives_no_pruned_one(
-    store: Store,
+    store: Store, clock: Clock
 ) -> None:
     kept, pruned = body_of("giữ"), body_of("đã xoá")
     first = make_site(URL, bodies={"": kept, "cu": pruned}, etag='"v1"')
@@ -74,7 +78,8 @@ def test_a_night_of_304s_touches_the_kept_bodies_and_revives_no_pruned_one(
         )  # fmt: skip
     assert store.prune_bodies(7) == 1
     before = _blobs(store)
-    # The second night: both pages answered 304, so the crawl kept no body at all.
+    # A night after the slack: both pages answered 304, so the crawl kept no body at all.
+    clock.advance(TOUCH_SLACK + timedelta(hours=1))
     pages = tuple(replace(p, not_modified=True) for p in first.pages)
     second = replace(first, pages=pages, bodies={})
     store.save_portal(store.start_run("scheduled", "nd43-2011", 1, {}, 1), second, [], 1.0)
@@ -92,20 +97,17 @@ def test_prune_drops_old_bodies_but_keeps_findings(store: Store) -> None:
     store.save_portal(run_id, make_site(URL, bodies={"": old}, etag='"a"'), [finding], 1.0)
     last_seen = _blobs(store)[sha(old)][1]
     store.save_portal(run_id, make_site("http://b.test/", bodies={"": fresh}), [], 1.0)
-    with store.write_session() as s:  # `fresh` was seen 10 days after `old`
-        s.execute(
-            sa.update(Blob)
-            .where(Blob.sha256 == sha(fresh))
-            .values(last_seen_at=last_seen + timedelta(days=10))
-        )
-    assert store.prune_bodies(7, now=last_seen + timedelta(days=10)) == 1
+    later = last_seen + timedelta(days=7) + TOUCH_SLACK + timedelta(days=3)
+    with store.write_session() as s:  # `fresh` was seen 17 days after `old`
+        s.execute(sa.update(Blob).where(Blob.sha256 == sha(fresh)).values(last_seen_at=later))
+    assert store.prune_bodies(7, now=later) == 1
     assert store.load_body(sha(old)) is None
     assert store.load_body(sha(fresh)) == fresh
     assert store.validators_for(URL) == {}  # a 304 would leave nothing to check
     [result] = [r for r in store.run_results(run_id) if r.portal_url == URL]
     assert result.findings[0].evidence[0].text == "Cơ quan chủ quản: UBND huyện"
     assert result.pages[0].content_hash == sha(old)
-    assert store.prune_bodies(7, now=last_seen + timedelta(days=10)) == 0
+    assert store.prune_bodies(7, now=later) == 0
     # Seen again after pruning: the body comes back.
     store.save_portal(
         store.start_run("manual", "nd43-2011", 1, {}, 1), make_site(URL, bodies={"": old}), [], 1.0
@@ -159,7 +161,7 @@ def test_bodies_brotli_wrote_at_another_quality_still_read(store: Store) -> None
 def test_a_pruned_body_comes_back_in_the_new_encoding(store: Store) -> None:
     body = body_of("x " * 100)
     _legacy_zlib_blob(store, body)
-    store.prune_bodies(1, now=NOW + timedelta(days=2))
+    store.prune_bodies(1, now=NOW + timedelta(days=2) + TOUCH_SLACK)
     assert _encodings(store)[sha(body)] == ("zlib", None)
     store.save_portal(
         store.start_run("manual", "nd43-2011", 1, {}, 1), make_site(URL, bodies={"": body}),

@@ -9,9 +9,10 @@ import pytest
 import sqlalchemy as sa
 
 from probe.store import Store, parsed
+from probe.store.blobs import TOUCH_SLACK
 from probe.store.models import PageRecord, ParsedPage
 from probe.store.pagecodec import decode_page, parsed_key
-from tests.store.conftest import NOW, body_of, make_site, sha
+from tests.store.conftest import NOW, Clock, body_of, make_site, sha
 
 URL = "http://lethuy.test/"
 
@@ -48,13 +49,14 @@ def test_parses_written_when_asked_and_read_instead_of_bodies(store: Store) -> N
         assert back == page
 
 
-def test_used_parses_are_touched_and_unused_ones_pruned(store: Store) -> None:
+def test_used_parses_are_touched_and_unused_ones_pruned(store: Store, clock: Clock) -> None:
     home = body_of("Trang chủ")
     site = make_site(URL, bodies={"": home}, etag='"v1"')
     store.save_portal(store.start_run("manual", "nd43-2011", 1, {}, 1), site, [], 1.0,
                       cached_parses=set())  # fmt: skip
     key = parsed_key(URL, sha(home))
     first_seen = _keys(store)[key]
+    clock.advance(TOUCH_SLACK + timedelta(hours=1))
     store.save_portal(store.start_run("manual", "nd43-2011", 1, {}, 1), site, [], 1.0,
                       cached_parses={key})  # fmt: skip
     assert _keys(store)[key] > first_seen
@@ -104,7 +106,9 @@ def test_rows_without_a_recorded_key_still_find_their_parse(store: Store) -> Non
     assert store.validators_with_parses(URL)[URL][3:6:2] == (home, b"")
 
 
-def test_a_cached_parse_is_not_encoded_again(store: Store, monkeypatch: pytest.MonkeyPatch) -> None:
+def test_a_cached_parse_is_not_encoded_again(
+    store: Store, monkeypatch: pytest.MonkeyPatch, clock: Clock
+) -> None:
     site = make_site(URL, bodies={"": body_of("Trang chủ"), "gt": body_of("Giới thiệu")})
     encoded: list[str] = []
     real = parsed.encode_page
@@ -113,7 +117,8 @@ def test_a_cached_parse_is_not_encoded_again(store: Store, monkeypatch: pytest.M
                       cached_parses=set())  # fmt: skip
     assert sorted(encoded) == [URL, URL + "gt"]
     before = _keys(store)
-    # Night 2 got 200s with the same bodies (no 304): nothing encoded, every entry touched.
+    # A later night got 200s with the same bodies (no 304): nothing encoded, all touched.
+    clock.advance(TOUCH_SLACK + timedelta(hours=1))
     store.save_portal(store.start_run("manual", "nd43-2011", 1, {}, 1), site, [], 1.0,
                       cached_parses=set())  # fmt: skip
     assert sorted(encoded) == [URL, URL + "gt"]
