@@ -42,6 +42,17 @@ def jsonable(value: Any) -> Any:
         return json.loads(json.dumps(value, default=_json_default, ensure_ascii=False))
 
 
+def json_column(value: Any) -> Any:
+    """`value` for a JSON column, stored as `json_text(jsonable(value))` stores it but
+    serialised once: orjson's text of `value` is kept as a fragment that `json_text`
+    writes verbatim (it reads back as the same text, so the round trip through `jsonable`
+    changed nothing). What orjson will not take goes the way of `jsonable`."""
+    try:
+        return orjson.Fragment(orjson.dumps(value, default=_json_default, option=_ORJSON_STRICT))
+    except TypeError:
+        return json.loads(json.dumps(value, default=_json_default, ensure_ascii=False))
+
+
 def json_text(value: Any) -> str:
     """The engine's serializer for JSON columns (see `jsonable` for the json fallback)."""
     try:
@@ -137,7 +148,8 @@ def page_rows(
 def finding_rows(
     run_id: int, result_id: int | None, agency_id: str | None, findings: Sequence[Finding]
 ) -> list[dict[str, Any]]:
-    """Finding rows; evidence as a list of {url, text}, details JSON-normalised."""
+    """Finding rows; evidence as a list of {url, text}, details JSON-normalised and
+    serialised once (`json_column`)."""
     return [
         {
             "run_id": run_id,
@@ -149,7 +161,7 @@ def finding_rows(
             "message_vi": f.message.get("vi", ""),
             "message_en": f.message.get("en", ""),
             "evidence": [{"url": e.url, "text": e.text} for e in f.evidence],
-            "details": jsonable(dict(f.details)),
+            "details": json_column(dict(f.details)),
         }
         for f in findings
     ]

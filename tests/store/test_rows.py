@@ -11,10 +11,13 @@ from types import MappingProxyType
 from typing import Any
 
 import pytest
+import sqlalchemy as sa
+from hypothesis import given
+from hypothesis import strategies as st
 
 from checks.base import Evidence, Finding, Status
 from probe.store import Store
-from probe.store.rows import _json_default, json_text, json_value, jsonable
+from probe.store.rows import _json_default, json_column, json_text, json_value, jsonable
 from tests.store.conftest import make_site
 
 
@@ -75,3 +78,46 @@ def test_odd_details_survive_the_database(store: Store) -> None:
     assert result.findings[0].evidence == finding.evidence
     run = store.get_run(run_id)
     assert run is not None and run.settings == {"since": "2026-01-01"}
+
+
+# Details as checks make them: JSON-ish values plus the types `_json_default` maps.
+_LEAF = (
+    st.none() | st.booleans() | st.integers(min_value=-(2**80), max_value=2**80)
+    | st.floats() | st.text() | st.dates() | st.datetimes(timezones=st.none() | st.just(UTC))
+)  # fmt: skip
+_DETAILS = st.recursive(
+    _LEAF,
+    lambda inner: (
+        st.lists(inner, max_size=4)
+        | st.tuples(inner, inner)
+        | st.frozensets(st.integers() | st.text(max_size=3), max_size=3)
+        | st.dictionaries(st.text(max_size=8) | st.integers(), inner, max_size=4)
+    ),
+    max_leaves=20,
+)
+
+
+@given(st.dictionaries(st.text(max_size=8), _DETAILS, max_size=6))
+def test_details_serialised_once_are_the_text_the_round_trip_stored(value: dict) -> None:
+    assert json_text(json_column(value)) == json_text(jsonable(value))
+
+
+@pytest.mark.parametrize(
+    "value",
+    [ODD, {1: "int key"}, {"big": 2**70}, {"s": "lẻ \udcff"}, {"nan": math.nan}, {}],
+)
+def test_details_serialised_once_on_odd_values(value: dict[Any, Any]) -> None:
+    assert json_text(json_column(value)) == json_text(jsonable(value))
+
+
+def test_details_are_stored_as_the_same_text(store: Store) -> None:
+    details = [dict(ODD), {"count": 3, "ratio": 0.1, "urls": ["http://a.test/"]}, {7: "x"}]
+    findings = [
+        Finding("footer.owner", Status.WARN, {"vi": "Mục", "en": "Item"}, (), d, 1.0)
+        for d in details
+    ]
+    run_id = store.start_run("manual", "nd43-2011", 1, {}, 1)
+    store.save_portal(run_id, make_site("http://lethuy.test/"), findings, 0.5)
+    with store.session() as s:
+        stored = s.execute(sa.text("SELECT CAST(details AS TEXT) FROM finding ORDER BY id"))
+        assert [row[0] for row in stored] == [json_text(jsonable(d)) for d in details]
