@@ -131,25 +131,30 @@ class _AgencyGroup:
     sites: list[PortalArtifacts] = field(default_factory=list)
 
 
-def stored_validators(store: Any, url: str) -> dict[str, Validator]:
+def stored_validators(
+    store: Any, url: str, rows: dict[str, tuple[str, str, str, bytes, str, bytes]] | None = None
+) -> dict[str, Validator]:
     """What last night kept of a portal, as the crawler's conditional-request validators.
 
     A 304 is only useful with what it stands for: the cached parse of the page or, where
     there is none, its stored body; pages with neither (pruned) are fetched in full. One
-    query per portal (a query per page was measurable on a second night).
+    query per portal (a query per page was measurable on a second night); `rows` is its
+    answer when the caller already has it (`Store.earlier`).
     """
+    if rows is None:
+        rows = store.validators_with_parses(url)
     result: dict[str, Validator] = {}
-    for page_url, (etag, modified, ctype, body, digest, parsed) in store.validators_with_parses(
-        url
-    ).items():
+    for page_url, (etag, modified, ctype, body, digest, parsed) in rows.items():
         if (body or parsed) and (etag or modified):
             result[page_url] = Validator(etag, modified, body, ctype, digest, parsed)
     return result
 
 
 def _earlier(store: Any, url: str) -> tuple[dict[str, Validator], tuple[str, list[Finding]]]:
-    """Last night's validators and findings of a portal, in one trip to the writer."""
-    return stored_validators(store, url), store.previous_findings(url)
+    """Last night's validators and findings of a portal, in one trip to the writer and
+    one connection (`Store.earlier`)."""
+    rows, findings = store.earlier(url)
+    return stored_validators(store, url, rows), findings
 
 
 def _error_site(target: Target, url: str, now: datetime, exc: BaseException) -> PortalArtifacts:

@@ -145,3 +145,25 @@ def test_sqlite_plan_uses_indexes_not_table_scans(sqlite_url: str) -> None:
     assert any(d.startswith("SEARCH portal USING COVERING INDEX") for d in detail), detail
     assert any("ix_portal_result_portal_id" in d for d in detail), detail
     assert any("ix_finding_result_id" in d for d in detail), detail
+
+
+def test_earlier_reads_validators_and_findings_on_one_connection(store: Store) -> None:
+    run_id = store.start_run("scheduled", "nd42-2022", 1, {}, 1)
+    site = make_site(URL, bodies={"": body_of("Trang chủ"), "gt": body_of("Giới thiệu")},
+                     etag='"v1"')  # fmt: skip
+    store.save_portal(run_id, site, _findings(), 0.5, inputs_digest=DIGEST, cached_parses=set())
+    seen: list[str] = []
+    checkouts: list[object] = []
+    sa.event.listen(store.engine, "before_cursor_execute",
+                    lambda _c, _cur, sql, *_a: seen.append(sql.split()[0]))  # fmt: skip
+    sa.event.listen(store.engine, "checkout", lambda *a: checkouts.append(a))
+    rows, (digest, findings) = store.earlier(URL)
+    assert len(checkouts) == 1
+    assert [s for s in seen if s.upper() not in ("BEGIN", "ROLLBACK")] == ["SELECT", "SELECT"]
+    assert set(rows) == {URL, URL + "gt"} and all(r[5] for r in rows.values())  # parses
+    assert (rows, (digest, findings)) == (
+        store.validators_with_parses(URL),
+        store.previous_findings(URL),
+    )
+    assert digest == DIGEST and _json(findings, "vi") == _json(_findings(), "vi")
+    assert store.earlier(OTHER) == ({}, ("", []))
