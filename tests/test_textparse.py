@@ -35,6 +35,10 @@ DATE_CASES = [
     ("ĐT: 0232.3822.123 - Fax 0232.382.2124", []),
     ("Giấy phép số 15/GP-STTTT", []),
     ("phiên bản 1.12.10.2015", []),
+    ("123 tháng 10 năm 2015; 5 tháng 6 năm 20155", []),
+    # a month word that starts no long-form date does not hide the one after it
+    ("đến hết ngày 31 tháng 12. Ngày 5 tháng 6 năm 2020", [date(2020, 6, 5)]),
+    ("Tháng 5, 1 THÁNG 2 , NĂM 2021", [date(2021, 2, 1)]),
 ]
 
 
@@ -187,7 +191,9 @@ _DATE_PIECES = st.sampled_from(
      # what the anchors of `_candidates` must not miss: any case of the month word, any
      # whitespace before it, digits of other scripts (\d), a separator at either end
      "Tháng", "tHáNg", "ThÁnG", "thAng", "th", "Th", "t", "\xa0", "\u3000", "\t", "٣", "١٢",
-     "2015-10-12", "3.4.2019", "123", "/2020/"]
+     "2015-10-12", "3.4.2019", "123", "/2020/",
+     # the long form's tail, whole and broken, which the month-word anchors include
+     " tháng 10, năm 2015", "ngày 31 tháng 12.", "THÁNG 1 NĂM", " Nam ", "12 thang"]
 )  # fmt: skip
 _EMAIL_PIECES = st.sampled_from(
     ["a", "vanthu", "x.y", "Ab", "9", "-", "_", ".", " ", "  ", "@", " @ ", "[at]", "( a )",
