@@ -214,7 +214,8 @@ async def execute_run(
     async def write(fn: Callable[..., Any], *args: Any) -> Any:
         return await loop.run_in_executor(writer, fn, *args)
 
-    async def probe_portal(client: Any, target: Target, url: str) -> PortalArtifacts:
+    async def probe_portal(client: Any, group: _AgencyGroup, url: str) -> None:
+        target = group.target
         began = time.monotonic()
         now = datetime.now(UTC)
         validators, (earlier_digest, earlier) = await write(_earlier, store, url)
@@ -250,8 +251,26 @@ async def execute_run(
         score = score_findings(findings) if site.outcome == "checked" else None
         cached = {parsed_key(u, v.content_hash) for u, v in validators.items() if v.parsed}
         del validators  # last night's parses: not needed while the portal is stored
-        save = functools.partial(store.save_portal, cached_parses=cached, inputs_digest=digest)
+        group.sites.append(site)
+        group.pending -= 1
+        agency_findings = None
+        if group.pending == 0 and not stop.is_set():  # the agency's last portal: judge it
+            agency = AgencyArtifacts(
+                target.agency.id, target.agency.level, tuple(group.sites), datetime.now(UTC)
+            )
+            group.sites.clear()
+            agency_findings = run_agency_checks(agency, ruleset, options)
+            del agency
+        save = functools.partial(
+            store.save_portal, cached_parses=cached, inputs_digest=digest,
+            agency_findings=agency_findings or (),
+        )  # fmt: skip
         await write(save, run_id, site, findings, score)
+        if agency_findings is not None:
+            if on_agency is not None:
+                on_agency(target.agency.id, agency_findings)
+            else:
+                summary.agencies[target.agency.id] = agency_findings
         report = PortalReport(
             agency_id=target.agency.id,
             url=url,
@@ -282,30 +301,12 @@ async def execute_run(
             summary.portals.append(report)
         if on_portal is not None:
             on_portal(report)
-        return site
-
-    async def agency_done(group: _AgencyGroup) -> None:
-        target = group.target
-        agency = AgencyArtifacts(
-            target.agency.id, target.agency.level, tuple(group.sites), datetime.now(UTC)
-        )
-        group.sites.clear()
-        findings = run_agency_checks(agency, ruleset, options)
-        await write(store.save_agency_findings, run_id, target.agency.id, findings)
-        if on_agency is not None:
-            on_agency(target.agency.id, findings)
-        else:
-            summary.agencies[target.agency.id] = findings
 
     async def one_portal(client: Any, group: _AgencyGroup, url: str) -> None:
         try:
-            site = await probe_portal(client, group.target, url)
+            await probe_portal(client, group, url)
         finally:
             slots.release()
-        group.sites.append(site)
-        group.pending -= 1
-        if group.pending == 0 and not stop.is_set():
-            await agency_done(group)
 
     async def feed(client: Any) -> None:
         """Start portals as slots free up, so a registry of thousands of portals never

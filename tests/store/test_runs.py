@@ -230,3 +230,24 @@ def test_long_strings_are_clipped_not_fatal(store: Store) -> None:
     [result] = store.run_results(run_id)
     assert len(result.pages[1].url) == 2000 and len(result.pages[1].error_code) == 60
     assert len(result.pages[0].etag) == 300
+
+
+def test_agency_findings_are_stored_with_the_agencys_last_portal(store: Store) -> None:
+    store.sync_registry([LE_THUY])
+    run_id = _run(store, total=2)
+    parallel = make_finding("portal.parallel", Status.FAIL, "http://lethuy2.test/")
+    store.save_portal(run_id, make_site("http://lethuy.test/"), [], 1.0)
+    store.save_portal(
+        run_id, make_site("http://lethuy2.test/"), [], 1.0, agency_findings=[parallel]
+    )
+    stored = store.agency_findings(run_id)
+    assert [(f.check, f.status) for f in stored["huyen-le-thuy"]] == [
+        ("portal.parallel", Status.FAIL)
+    ]
+    assert stored["huyen-le-thuy"][0].evidence == parallel.evidence
+    # One transaction: a portal that cannot be saved takes its agency's findings with it.
+    with pytest.raises(LookupError):
+        store.save_portal(
+            run_id + 1, make_site("http://lethuy.test/"), [], 1.0, agency_findings=[parallel]
+        )
+    assert store.agency_findings(run_id + 1) == {}
