@@ -26,6 +26,7 @@ from __future__ import annotations
 import hashlib
 import zlib
 from collections.abc import Iterator, Mapping, Sequence
+from dataclasses import dataclass
 from datetime import datetime, timedelta
 from typing import Any
 
@@ -45,9 +46,53 @@ BROTLI_QUALITY = 0
 _BLOB = Blob.__table__
 
 
-def _chunks(items: Sequence[str]) -> Iterator[Sequence[str]]:
+def chunks(items: Sequence[str]) -> Iterator[Sequence[str]]:
+    """`items` in runs of `CHUNK`, for IN (...) lists."""
     for i in range(0, len(items), CHUNK):
         yield items[i : i + CHUNK]
+
+
+@dataclass(frozen=True)
+class CoarseTouch:
+    """A table whose `last_seen_at` is rewritten only when older than `TOUCH_SLACK`: its
+    statements, each taking the row ids as the expanding parameter `param`. `found`
+    selects (id, stale) of the ids that are there; `touch` rewrites the stale ones and
+    `touch_returning` does so returning the ids it rewrote."""
+
+    param: str
+    found: Any
+    touch: Any
+    touch_returning: Any
+
+    def __call__(self, conn: Connection, ids: Sequence[str], now: datetime) -> set[str]:
+        """Mark the rows among `ids` that are there as seen; return their ids.
+
+        One SELECT per `CHUNK` ids finds them and which are older than `TOUCH_SLACK`; only
+        those are rewritten, with an UPDATE ... RETURNING where the backend has it, so a
+        row pruned meanwhile by another writer (PostgreSQL) counts as not there. One found
+        fresh cannot be pruned meanwhile: its `last_seen_at` (after now - TOUCH_SLACK) is
+        later than the `prune_cutoff` of a concurrent prune with a retention of a day or
+        more.
+        """
+        stale_before = now - TOUCH_SLACK
+        there: set[str] = set()
+        stale: list[str] = []
+        for part in chunks(ids):
+            params = {self.param: part, "stale_before": stale_before}
+            for key, old in conn.execute(self.found, params):
+                if old:
+                    stale.append(key)
+                else:
+                    there.add(key)
+        returning = conn.dialect.update_returning
+        for part in chunks(stale):
+            params = {self.param: part, "now": now, "stale_before": stale_before}
+            if returning:
+                there.update(conn.execute(self.touch_returning, params).scalars())
+            else:  # SQLite before 3.35: the write lock is held, nothing can prune meanwhile
+                conn.execute(self.touch, params)
+                there.update(part)
+        return there
 
 
 def compress_body(body: bytes) -> bytes:
@@ -133,33 +178,8 @@ def _blob_upsert(insert: Any) -> Any:
 _UPSERT = {"sqlite": _blob_upsert(sqlite.insert), "postgresql": _blob_upsert(postgresql.insert)}
 
 
-def touch_stored(conn: Connection, hashes: Sequence[str], now: datetime) -> set[str]:
-    """Mark the bodies among `hashes` that are stored (not pruned) as seen; return them.
-
-    One SELECT per 500 hashes finds them and which are older than `TOUCH_SLACK`; only
-    those are rewritten, with an UPDATE ... RETURNING where the backend has it, so a body
-    pruned meanwhile by another writer (PostgreSQL) counts as not stored. One found fresh
-    cannot be pruned meanwhile: its `last_seen_at` (after now - TOUCH_SLACK) is later than
-    the `prune_cutoff` of a concurrent prune with a retention of a day or more.
-    """
-    stale_before = now - TOUCH_SLACK
-    stored: set[str] = set()
-    stale: list[str] = []
-    for part in _chunks(hashes):
-        for digest, old in conn.execute(_STORED, {"hashes": part, "stale_before": stale_before}):
-            if old:
-                stale.append(digest)
-            else:
-                stored.add(digest)
-    returning = conn.dialect.update_returning
-    for part in _chunks(stale):
-        params = {"hashes": part, "now": now, "stale_before": stale_before}
-        if returning:
-            stored.update(conn.execute(_TOUCH_RETURNING, params).scalars())
-        else:  # SQLite before 3.35: the write lock is held, nothing can prune meanwhile
-            conn.execute(_TOUCH, params)
-            stored.update(part)
-    return stored
+# Bodies: `touch_stored(conn, hashes, now)` marks the stored (not pruned) ones as seen.
+touch_stored = CoarseTouch("hashes", _STORED, _TOUCH, _TOUCH_RETURNING)
 
 
 def store_bodies(
@@ -177,7 +197,7 @@ def store_bodies(
         return
     if not bodies:  # all 304s (a second night): nothing to insert, so nothing to learn
         stale_before = now - TOUCH_SLACK
-        for part in _chunks(seen):
+        for part in chunks(seen):
             conn.execute(_TOUCH, {"hashes": part, "now": now, "stale_before": stale_before})
         return
     stored = touch_stored(conn, seen, now)

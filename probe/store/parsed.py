@@ -17,7 +17,7 @@ from sqlalchemy import Connection, bindparam, delete, select, update
 from sqlalchemy.dialects import postgresql, sqlite
 
 from probe.artifacts import Page
-from probe.store.blobs import CHUNK, TOUCH_SLACK
+from probe.store.blobs import CoarseTouch, chunks
 from probe.store.models import ParsedPage
 from probe.store.pagecodec import encode_page
 from probe.store.rows import Executor
@@ -39,43 +39,17 @@ _INSERT = {
 _PRUNE = delete(_PARSED).where(_PARSED.c.last_seen_at < bindparam("cutoff"))
 
 
-def _chunks(keys: Sequence[str]) -> Iterable[Sequence[str]]:
-    return (keys[i : i + CHUNK] for i in range(0, len(keys), CHUNK))
-
-
 def load_parsed(s: Executor, keys: Iterable[str]) -> dict[str, bytes]:
     """`{key: encoded parse}` for the keys that are cached."""
     out: dict[str, bytes] = {}
-    for part in _chunks(sorted(set(keys))):
+    for part in chunks(sorted(set(keys))):
         out.update((key, bytes(data)) for key, data in s.execute(_LOAD, {"keys": part}))
     return out
 
 
-def touch_parsed(conn: Connection, keys: Sequence[str], now: datetime) -> set[str]:
-    """Mark the cached parses among `keys` as used; return the keys that are cached.
-
-    One SELECT per 500 keys finds them and which are older than `TOUCH_SLACK`; only those
-    are rewritten (an UPDATE ... RETURNING where the backend has it, so a parse pruned
-    meanwhile by another writer counts as not cached). See `probe.store.blobs.touch_stored`.
-    """
-    stale_before = now - TOUCH_SLACK
-    found: set[str] = set()
-    stale: list[str] = []
-    for part in _chunks(keys):
-        for key, old in conn.execute(_CACHED, {"keys": part, "stale_before": stale_before}):
-            if old:
-                stale.append(key)
-            else:
-                found.add(key)
-    returning = conn.dialect.update_returning
-    for part in _chunks(stale):
-        params = {"keys": part, "now": now, "stale_before": stale_before}
-        if returning:
-            found.update(conn.execute(_TOUCH_RETURNING, params).scalars())
-        else:  # SQLite before 3.35: the write lock is held, nothing can prune meanwhile
-            conn.execute(_TOUCH, params)
-            found.update(part)
-    return found
+# `touch_parsed(conn, keys, now)` marks the cached parses among `keys` as used and returns
+# the keys that are cached (coarsely: see `probe.store.blobs.CoarseTouch`).
+touch_parsed = CoarseTouch("keys", _CACHED, _TOUCH, _TOUCH_RETURNING)
 
 
 def store_parsed(

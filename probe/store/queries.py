@@ -15,7 +15,7 @@ from sqlalchemy.orm import Session
 
 from checks.base import Evidence, Finding, Status
 from probe.artifacts import Reason
-from probe.store.blobs import CHUNK, decompress_body
+from probe.store.blobs import chunks, decompress_body
 from probe.store.models import (
     Blob,
     FindingRecord,
@@ -313,8 +313,7 @@ def validators_with_parses(
         parses.update((url, found[key]) for url, key in stale.items() if key in found)
     missing = sorted({r.content_hash for r in rows if r.url not in parses})
     bodies: dict[str, bytes] = {}
-    for i in range(0, len(missing), CHUNK):
-        part = missing[i : i + CHUNK]
+    for part in chunks(missing):
         for sha, encoding, data in s.execute(BODIES, {"hashes": part}):
             if data is not None:
                 bodies[sha] = decompress_body(encoding, data)
