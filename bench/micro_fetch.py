@@ -37,6 +37,7 @@ import statistics
 import time
 from collections.abc import Awaitable, Callable
 from pathlib import Path
+from typing import Any
 
 import aiohttp
 import httpx
@@ -76,18 +77,22 @@ async def _crawl(portals: list[list[str]], get: Get, in_flight: int, per_portal:
     return received
 
 
+async def _drain(response: Any) -> int:
+    """Read a streamed response (httpx's or probe's `Reply`) to the end; its size."""
+    size = 0
+    try:
+        async for chunk in response.aiter_raw():
+            size += len(chunk)
+    finally:
+        await response.aclose()
+    return size
+
+
 def _httpx_get(client: httpx.AsyncClient, etags: dict[str, str]) -> Get:
     async def get(url: str) -> int:
         headers = {"If-None-Match": etags[url]} if url in etags else None
         request = client.build_request("GET", url, headers=headers)
-        response = await client.send(request, stream=True)
-        size = 0
-        try:
-            async for chunk in response.aiter_raw():
-                size += len(chunk)
-        finally:
-            await response.aclose()
-        return size
+        return await _drain(await client.send(request, stream=True))
 
     return get
 
@@ -95,14 +100,7 @@ def _httpx_get(client: httpx.AsyncClient, etags: dict[str, str]) -> Get:
 def _lean_get(client: ProbeClient, etags: dict[str, str]) -> Get:
     async def get(url: str) -> int:
         headers = {"If-None-Match": etags[url]} if url in etags else None
-        reply = await client.open_get(url, headers)
-        size = 0
-        try:
-            async for chunk in reply.aiter_raw():
-                size += len(chunk)
-        finally:
-            await reply.aclose()
-        return size
+        return await _drain(await client.open_get(url, headers))
 
     return get
 
