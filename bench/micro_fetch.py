@@ -18,6 +18,12 @@ printed (the machine is shared: compare figures from the same invocation only).
   d-httpx  the whole `probe.net.fetch.fetch()` on a
   d-aio    the whole `probe.net.fetch.fetch()` on b (what a crawl runs)
 
+`--baseline REV` adds `d-base`: `d-aio` with probe/net's fetch, client, pools, hosts and canon
+as they are at git revision REV (the other modules from the working tree), so a change
+to the fetch path is timed against its old self in the same process, alternating.
+`--check-same` first fetches every page with both and stops if any result differs (all
+`FetchResult` fields but the elapsed time and the Date header).
+
 `--night2` sends each page's ETag (If-None-Match), so every answer is a bodiless 304,
 as on a second night over an unchanged fleet. `--idle-origins N` first fetches one page
 from each of N other portals and leaves those keep-alive connections idle in the pool
@@ -26,14 +32,21 @@ single pool scanned them all; see pools.py).
 
 Usage: micro_fetch.py [--fleet DIR] [--portals 40] [--in-flight 8] [--per-portal 4]
 [--repeat 5] [--variants a,b,b-lean,c,d-aio] [--idle-origins 0] [--night2]
+[--baseline REV [--check-same]]
 """
 
 from __future__ import annotations
 
 import argparse
 import asyncio
+import dataclasses
+import importlib
 import json
+import shutil
 import statistics
+import subprocess
+import sys
+import tempfile
 import time
 from collections.abc import Awaitable, Callable
 from pathlib import Path
@@ -43,12 +56,46 @@ import aiohttp
 import httpx
 
 from probe.net.client import ProbeClient, build_client
-from probe.net.fetch import fetch
 from probe.net.guard import AddressPolicy
-from probe.net.hosts import HostGate
 from probe.settings import Settings
 
 Get = Callable[[str], Awaitable[int]]
+ROOT = Path(__file__).resolve().parent.parent
+# The fetch path's own modules; `--baseline` takes these from the older revision.
+BASELINE_FILES = ("fetch", "client", "pools", "hosts", "canon")
+
+
+@dataclasses.dataclass(frozen=True)
+class Impl:
+    """One version of the fetch path: `build_client`, `fetch` and `HostGate`."""
+
+    client: Any
+    fetch: Any
+    hosts: Any
+
+
+def _impl(package: str) -> Impl:
+    # import_module: `probe.net` re-exports a function named `fetch`, hiding the module.
+    return Impl(*(importlib.import_module(f"{package}.{n}") for n in ("client", "fetch", "hosts")))
+
+
+CURRENT = _impl("probe.net")
+
+
+def baseline_impl(rev: str, into: Path) -> Impl:
+    """The fetch path of `rev`, as package `probe_net_base` (imports among its modules
+    rewritten, every other probe module shared with the working tree)."""
+    pkg = into / "probe_net_base"
+    pkg.mkdir()
+    (pkg / "__init__.py").write_text("", encoding="utf-8")
+    for name in BASELINE_FILES:
+        show = ["git", "-C", str(ROOT), "show", f"{rev}:probe/net/{name}.py"]
+        code = subprocess.run(show, check=True, capture_output=True, text=True).stdout
+        for other in BASELINE_FILES:
+            code = code.replace(f"probe.net.{other} ", f"probe_net_base.{other} ")
+        (pkg / f"{name}.py").write_text(code, encoding="utf-8")
+    sys.path.insert(0, str(into))
+    return _impl("probe_net_base")
 
 
 def _portals(fleet: Path, count: int, skip: int = 0) -> list[list[str]]:
@@ -105,13 +152,17 @@ def _lean_get(client: ProbeClient, etags: dict[str, str]) -> Get:
     return get
 
 
-def _fetch_get(client: httpx.AsyncClient, settings: Settings, etags: dict[str, str]) -> Get:
+def _fetch_get(
+    client: httpx.AsyncClient, settings: Settings, etags: dict[str, str], impl: Impl = CURRENT
+) -> Get:
     policy = AddressPolicy(settings.allow_private)
-    hosts = HostGate(settings)
+    hosts = impl.hosts.HostGate(settings)
 
     async def get(url: str) -> int:
         etag = etags.get(url, "")
-        result = await fetch(client, url, settings=settings, policy=policy, hosts=hosts, etag=etag)
+        result = await impl.fetch.fetch(
+            client, url, settings=settings, policy=policy, hosts=hosts, etag=etag
+        )
         if result.error:
             raise RuntimeError(f"{url}: {result.error} {result.message}")
         return len(result.body)
@@ -174,11 +225,15 @@ async def _variant(name: str, portals: list[list[str]], a: argparse.Namespace) -
         client = _library_client(settings)
         if client is None:
             return float("nan"), 0
+    elif name == "d-base":
+        client = a.baseline.client.build_client(settings)
     else:
         engine = "httpx" if name in ("a", "d-httpx") else "aiohttp"
         client = build_client(settings, engine=engine)
     async with client:
-        if name.startswith("d-"):
+        if name == "d-base":
+            get = _fetch_get(client, settings, a.etags, a.baseline)
+        elif name.startswith("d-"):
             get = _fetch_get(client, settings, a.etags)
         elif name == "b-lean":
             assert isinstance(client, ProbeClient)
@@ -191,6 +246,35 @@ async def _variant(name: str, portals: list[list[str]], a: argparse.Namespace) -
         return time.process_time() - start, received
 
 
+def _comparable(result: Any) -> dict[str, Any]:
+    """A result's fields but those that change from one fetch to the next by themselves."""
+    fields = {f.name: getattr(result, f.name) for f in dataclasses.fields(result)}
+    fields.pop("elapsed_ms")
+    fields["headers"] = {k: v for k, v in result.headers.items() if k != "date"}
+    return fields
+
+
+async def _same(portals: list[list[str]], a: argparse.Namespace) -> int:
+    """Fetch every page with the baseline and the current fetch path; the pages that differ."""
+    settings, policy = a.settings, AddressPolicy(a.settings.allow_private)
+    differ = 0
+    async with (
+        a.baseline.client.build_client(settings) as old_client,
+        build_client(settings) as new_client,
+    ):
+        old_gate, new_gate = a.baseline.hosts.HostGate(settings), CURRENT.hosts.HostGate(settings)
+        for url in (url for pages in portals for url in pages):
+            common = {"settings": settings, "policy": policy, "etag": a.etags.get(url, "")}
+            old = await a.baseline.fetch.fetch(old_client, url, hosts=old_gate, **common)
+            new = await CURRENT.fetch.fetch(new_client, url, hosts=new_gate, **common)
+            if _comparable(old) != _comparable(new):
+                differ += 1
+                old_fields, new_fields = _comparable(old), _comparable(new)
+                changed = [k for k in old_fields if old_fields[k] != new_fields[k]]
+                print(f"differs: {url} ({', '.join(changed)})", file=sys.stderr)
+    return differ
+
+
 def main() -> None:
     ap = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawTextHelpFormatter)
     ap.add_argument("--fleet", type=Path, default=Path("bench/out/fleet-200"))
@@ -201,6 +285,8 @@ def main() -> None:
     ap.add_argument("--variants", default="a,b-lib,b,b-lean,c,d-httpx,d-aio")
     ap.add_argument("--idle-origins", type=int, default=0, help="idle pooled origins")
     ap.add_argument("--night2", action="store_true", help="conditional requests (every page a 304)")
+    ap.add_argument("--baseline", help="git revision of the fetch path that d-base runs")
+    ap.add_argument("--check-same", action="store_true", help="d-base and d-aio agree first")
     a = ap.parse_args()
     a.settings = Settings().with_(
         allow_private=True,
@@ -213,6 +299,16 @@ def main() -> None:
     a.etags = asyncio.run(_etags(portals)) if a.night2 else {}
     pages = sum(map(len, portals))
     names = [n.strip() for n in a.variants.split(",") if n.strip()]
+    tmp = None
+    if a.baseline:
+        tmp = tempfile.mkdtemp(prefix="micro-fetch-")
+        a.baseline = baseline_impl(a.baseline, Path(tmp))
+        names = [n for n in names if n != "d-base"] + ["d-base"]
+        if a.check_same:
+            differ = asyncio.run(_same(portals, a))
+            print(f"check-same: {pages - differ} of {pages} results identical")
+            if differ:
+                raise SystemExit(1)
     times: dict[str, list[float]] = {n: [] for n in names}
     sizes: dict[str, int] = {}
     for round_ in range(a.repeat):
@@ -230,6 +326,11 @@ def main() -> None:
             f"  {name:8s} median {statistics.median(got):6.3f}  min {min(got):6.3f}"
             f"  ({sizes[name] / pages / 1024:.1f} KiB/page)"
         )
+    if "d-base" in times and "d-aio" in times:
+        gains = [old - new for old, new in zip(times["d-base"], times["d-aio"], strict=True)]
+        print(f"  d-base - d-aio, round by round: median {statistics.median(gains):6.3f}")
+    if tmp is not None:
+        shutil.rmtree(tmp)
 
 
 if __name__ == "__main__":
