@@ -14,6 +14,7 @@ from __future__ import annotations
 
 import asyncio
 import random
+import re
 import ssl
 import time
 import typing
@@ -37,6 +38,14 @@ from probe.settings import Settings
 REDIRECT_STATUSES = frozenset({301, 302, 303, 307, 308})
 RETRY_CODES = frozenset({"connect_error", "connect_timeout", "read_timeout", "timeout"})
 _BOMB_RATIO = 20  # expanded/compressed beyond this, an oversized body is called a bomb
+
+# A plain scheme and authority: lower-case http(s), a lower-case name or dotted quad, a
+# port. `urlsplit` reads exactly this as scheme and netloc when a "/" follows, and
+# `AddressPolicy.check_url` looks at nothing else, so its answer holds for every URL that
+# starts so. Up to 8 µs a request on an IP-literal host (the fleet's), 4 on a name.
+_PLAIN_ORIGIN = re.compile(r"https?://[a-z0-9.-]+(?::[0-9]{1,5})?")
+_PASSED: set[tuple[AddressPolicy, str]] = set()  # (policy, origin) check_url let through
+_PASSED_MAX = 4096
 
 
 @dataclass(slots=True)
@@ -143,6 +152,22 @@ async def _open(client: httpx.AsyncClient, url: str, headers: dict[str, str]) ->
     return HttpxReply(await client.send(request, stream=True))
 
 
+def _check_url(policy: AddressPolicy, url: str) -> None:
+    """`policy.check_url(url)`, asked once per origin a URL of plain spelling comes from.
+
+    Only passes are remembered: a refusal is raised by `check_url` itself every time.
+    """
+    end = url.find("/", 8)
+    origin = url[:end] if end > 0 else ""
+    if origin and (policy, origin) in _PASSED:
+        return
+    policy.check_url(url)
+    if origin and _PLAIN_ORIGIN.fullmatch(origin):
+        if len(_PASSED) >= _PASSED_MAX:
+            _PASSED.clear()
+        _PASSED.add((policy, origin))
+
+
 def _retry_after(value: str | None) -> float | None:
     """Seconds from a Retry-After header (delta-seconds or HTTP-date)."""
     if not value:
@@ -243,7 +268,7 @@ async def _attempt(
     for _hop in range(settings.max_redirects + 1):
         result = FetchResult(url=url, final_url=current, redirects=tuple(redirects))
         try:
-            policy.check_url(current)
+            _check_url(policy, current)
             host = host_of(current)
             async with hosts.slot(host):
                 reply = await _open(client, current, headers)
