@@ -127,6 +127,90 @@ def folded_prefix(pattern: re.Pattern[str]) -> str:
     return "".join(prefix) if len(prefix) >= MIN_PREFIX else ""
 
 
+def folded_tail(pattern: re.Pattern[str], prefix: str) -> str:
+    """A regex every match's `fold_aligned` copy satisfies right after its `folded_prefix`.
+
+    Prefixes of everyday words (``toan`` in "an toàn", ``mot`` in "một") find dozens of
+    places a page where the pattern then fails; what follows the prefix narrows them to
+    the few where it can match. Each later item is carried over to the folded text while
+    it is proven, as `folded_prefix` proves its letters: a character class becomes the
+    class of the folds of every character it accepts (``[1-4]``, ``[ìi]`` → ``i``), ``\\s``
+    stays ``\\s`` (whitespace folds to a space), and repeats, groups and alternatives of
+    proven items stay what they were. The first item not proven (``\\b``, ``\\w``, a
+    back-reference) ends the tail, so the tail only ever asks for less than the pattern:
+    a match of the pattern in the text or in its folded copy leaves its folded copy
+    matching prefix and tail. "" when nothing after the prefix is proven.
+    """
+    if not prefix:
+        return ""
+    try:
+        items = list(_sre_parse.parse(pattern.pattern, pattern.flags))
+    except (re.error, TypeError, ValueError):
+        return ""
+    lead = 0
+    while lead < len(items) and items[lead][0] is _sre_c.AT:
+        lead += 1
+    ignorecase = bool(pattern.flags & re.IGNORECASE)
+    return _shadow(items[lead + len(prefix) :], ignorecase)[0]
+
+
+def _shadow(items: Any, ignorecase: bool) -> tuple[str, bool]:
+    """The proven leading part of `items` as a folded-text regex, and whether it is all."""
+    out: list[str] = []
+    for op, av in items:
+        piece = _shadow_item(op, av, ignorecase)
+        if piece is None:
+            return "".join(out), False
+        out.append(piece)
+    return "".join(out), True
+
+
+def _shadow_item(op: Any, av: Any, ignorecase: bool) -> str | None:
+    """One parsed item as `folded_tail` carries it over, or None if it is not proven."""
+    if op is _sre_c.IN and list(av) == [(_sre_c.CATEGORY, _sre_c.CATEGORY_SPACE)]:
+        return r"\s"
+    chars = _item_chars(op, av)
+    if chars is not None:
+        folds: set[str] = set()
+        for ch in chars:
+            variants = ignorecase_variants(ch) if ignorecase else ch
+            if variants is None:
+                return None
+            folds.update(fold_char(v) for v in variants)
+        if len(folds) == 1:
+            return re.escape(folds.pop())
+        return "[" + "".join(re.escape(c) for c in sorted(folds)) + "]"
+    bodies: list[Any]
+    if op is _sre_c.MAX_REPEAT or op is _sre_c.MIN_REPEAT:
+        low, high, body = av
+        bodies = [body]
+    elif op is _sre_c.SUBPATTERN:
+        _, add_flags, del_flags, body = av
+        if add_flags or del_flags:
+            return None  # (?i:...) and the like change what the items accept
+        bodies = [body]
+    elif op is _sre_c.BRANCH:
+        bodies = list(av[1])
+    else:
+        return None
+    shadows: list[str] = []
+    for body in bodies:
+        shadow, complete = _shadow(body, ignorecase)
+        if not complete:
+            return None
+        shadows.append(shadow)
+    alternatives = list(dict.fromkeys(shadows))
+    single = len(bodies) == 1 and len(bodies[0]) == 1 and bodies[0][0][0] in _ONE_CHAR
+    inner = alternatives[0] if single else "(?:" + "|".join(alternatives) + ")"
+    if op is _sre_c.MAX_REPEAT or op is _sre_c.MIN_REPEAT:
+        # Greedy or lazy alike: a look-ahead asks only whether some repeat count fits.
+        return f"{inner}{{{low},{'' if high == _sre_c.MAXREPEAT else high}}}"
+    return inner
+
+
+_ONE_CHAR = (_sre_c.LITERAL, _sre_c.IN)
+
+
 def _item_chars(op: Any, av: Any) -> str | None:
     """The characters one parsed regex item matches (before case), if it is one of a set."""
     if op is _sre_c.LITERAL:

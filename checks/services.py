@@ -31,6 +31,7 @@ from checks.common import (
     finditer_at,
     fold_aligned,
     folded_prefix,
+    folded_tail,
     not_checked,
     searched_evidence,
 )
@@ -149,6 +150,11 @@ class _Levels:
     is ~50,000 characters: prefixes are found instead by a few scans for one rare
     anchor letter each, shared by several prefixes (``m`` for ``muc`` and ``mot``, ``v``
     for ``dvc`` and ``level``), whose look-arounds check the rest of each prefix.
+
+    The look-aheads also check each pattern's `folded_tail`: ``toan`` and ``mot`` open
+    everyday words ("an toàn", "một"), and a fleet page held ~85 prefixes where ~1
+    pattern matched, each a `re` call. With the tails a page's scans cost the same
+    passes and leave only the places a pattern may match (0.021 ms a page less).
     """
 
     level_2011: tuple[tuple[re.Pattern[str], int], ...]  # (pattern, prefix slot or -1)
@@ -159,7 +165,8 @@ class _Levels:
     scans: tuple[tuple[re.Pattern[str], tuple[tuple[int, int], ...]], ...]
 
     def starts(self, folded: str) -> list[list[int]]:
-        """Per prefix slot, every position of `folded` where that prefix starts, in order."""
+        """Per prefix slot, every position of `folded` where that prefix starts followed by
+        one of its patterns' tails, in order."""
         found: list[list[int]] = [[] for _ in range(self.slots)]
         for scan, alternatives in self.scans:
             if len(alternatives) == 1:
@@ -176,19 +183,23 @@ class _Levels:
 def _levels(
     level_2011: tuple[str, ...], full: tuple[str, ...], partial: tuple[str, ...]
 ) -> _Levels:
-    prefixes: list[str] = []
+    tails: dict[str, list[str]] = {}  # prefix -> the tails of its patterns, in order
 
     def slotted(patterns: tuple[str, ...]) -> tuple[tuple[re.Pattern[str], int], ...]:
         out = []
         for pattern in compile_patterns(patterns):
             prefix = folded_prefix(pattern)
-            if prefix and prefix not in prefixes:
-                prefixes.append(prefix)
-            out.append((pattern, prefixes.index(prefix) if prefix else -1))
+            if prefix:
+                tails.setdefault(prefix, []).append(folded_tail(pattern, prefix))
+            out.append((pattern, list(tails).index(prefix) if prefix else -1))
         return tuple(out)
 
     compiled = slotted(level_2011), slotted(full), slotted(partial)
-    scans = tuple(_scan(prefixes, group) for group in _anchor_groups(prefixes))
+    prefixes = list(tails)
+    # A slot serves every pattern with its prefix: it asks for any of their tails, and
+    # for none when one of them has no tail.
+    ahead = ["" if "" in t else "(?:" + "|".join(dict.fromkeys(t)) + ")" for t in tails.values()]
+    scans = tuple(_scan(prefixes, ahead, group) for group in _anchor_groups(prefixes))
     return _Levels(*compiled, slots=len(prefixes), scans=scans)
 
 
@@ -227,20 +238,25 @@ def _coincide(a: str, at_a: int, b: str, at_b: int) -> bool:
 
 
 def _scan(
-    prefixes: list[str], group: list[tuple[int, int]]
+    prefixes: list[str], tails: list[str], group: list[tuple[int, int]]
 ) -> tuple[re.Pattern[str], tuple[tuple[int, int], ...]]:
-    """The regex that finds every anchor of `group` (case-sensitive: the page is folded)."""
+    """The regex that finds every anchor of `group` (case-sensitive: the page is folded),
+    where its prefix is followed by its tail (a look-ahead: scans consume the prefix
+    alone, so a later prefix inside a tail is still found)."""
     if len(group) == 1:
         slot, offset = group[0]
         prefix = prefixes[slot]
         if offset == 0 and not any(prefix.endswith(prefix[:k]) for k in range(1, len(prefix))):
-            return re.compile(re.escape(prefix)), ((slot, 0),)  # occurrences cannot overlap
+            tail = f"(?={tails[slot]})" if tails[slot] else ""
+            # Occurrences of the prefix cannot overlap.
+            return re.compile(re.escape(prefix) + tail), ((slot, 0),)
     letter = prefixes[group[0][0]][group[0][1]]
     alternatives = []
     for slot, offset in group:
         before, after = prefixes[slot][: offset + 1], prefixes[slot][offset + 1 :]
         behind = f"(?<={re.escape(before)})" if offset else ""
-        ahead = f"(?={re.escape(after)})" if after else ""
+        rest = re.escape(after) + tails[slot]
+        ahead = f"(?={rest})" if rest else ""
         alternatives.append(f"{behind}{ahead}" + ("()" if len(group) > 1 else ""))
     return re.compile(re.escape(letter) + "(?:" + "|".join(alternatives) + ")"), tuple(group)
 

@@ -25,10 +25,12 @@ from checks import services
 from checks.base import CheckContext
 from checks.common import (
     _item_chars,
+    _shadow_item,
     compile_patterns,
     finditer_at,
     fold_aligned,
     folded_prefix,
+    folded_tail,
     prefix_starts,
 )
 from checks.ruleset import load_ruleset
@@ -215,13 +217,30 @@ PREFIX_LETTERS = "mucotdvlean"
 NESTED = ["mu", "muc", "uc", "mot", "ot", "dvc", "vc", "level", "lev", "eve", "aa", "toan", "oan"]
 
 
-def slots_match(patterns: tuple[str, ...], text: str) -> None:
-    levels = _levels(patterns, (), ())
+def slots_match(patterns: tuple[str, ...], text: str, full: tuple[str, ...] = ()) -> None:
+    """Each pattern finds, at its slot's starts, what a whole-text search finds (in the
+    text and in its folded copy), and the starts are places its prefix is."""
+    levels = _levels(patterns, full, ())
     folded = fold_aligned(text)
     found = levels.starts(folded)
-    for pattern, slot in levels.level_2011:
-        expected = prefix_starts({}, pattern, folded)
-        assert (found[slot] if slot >= 0 else None) == expected, (pattern.pattern, folded)
+    for pattern, slot in levels.level_2011 + levels.full:
+        prefixed = prefix_starts({}, pattern, folded)
+        if slot < 0:
+            assert prefixed is None
+            continue
+        assert prefixed is not None and set(found[slot]) <= set(prefixed), pattern.pattern
+        assert found[slot] == sorted(set(found[slot]))
+        for source in (text, folded):
+            assert fast_at(pattern, source, found[slot]) == plain(pattern, source), (
+                pattern.pattern,
+                source,
+            )
+
+
+def fast_at(
+    pattern: re.Pattern[str], source: str, starts: list[int]
+) -> list[tuple[tuple[int, int], tuple[str | None, ...]]]:
+    return [(m.span(), m.groups()) for m in finditer_at(pattern, source, starts)]
 
 
 @settings(max_examples=400, deadline=None)
@@ -236,6 +255,93 @@ def slots_match(patterns: tuple[str, ...], text: str) -> None:
 def test_shared_scans_find_every_prefix(prefixes: list[str], text: str) -> None:
     """Overlapping, nested ("mu", "muc") and repeated prefixes, on text dense in them."""
     slots_match(tuple(re.escape(p) + r"\s*([1-4])" for p in prefixes), text)
+
+
+# What may follow a prefix (`folded_tail`): whitespace runs, classes, optional groups,
+# alternatives, lazy repeats, and items that end the tail (\\b, \\w, a case flag).
+TAILS = [
+    "",
+    r"\s*([1-4])",
+    r"\s+x",
+    r"\s*?[1-4]",
+    r"(?:tt)?\s*[1-4]\b",
+    r"\s*tr[ìi]nh",
+    r"\s*ph[ầa]n",
+    r"\s*(?:đ[ộo]|do)?\s*:?\s*([1-4])\b",
+    r"(?:a|b\w)c",
+    r"\b1",
+    r"[^a]c",
+    r"(?i:C)1",
+    r"(?:\s*c){2,3}",
+    r"\s?\s?a",
+]
+
+
+@settings(max_examples=400, deadline=None)
+@given(
+    st.lists(
+        st.tuples(
+            st.sampled_from(NESTED) | st.text(PREFIX_LETTERS, min_size=1, max_size=4),
+            st.sampled_from(TAILS),
+        ),
+        min_size=1,
+        max_size=5,
+    ),
+    st.lists(
+        st.sampled_from(NESTED + WORDS)
+        | st.text(PREFIX_LETTERS + "MUỤỨCĐđ \u1e3f1234:tTrRìiIıpPhHầxXbB\t", max_size=6)
+    ).map("".join),
+)
+def test_tails_keep_every_match(pairs: list[tuple[str, str]], text: str) -> None:
+    """Prefixes with tails (several per prefix, some without): no match is lost."""
+    patterns = tuple(re.escape(p) + t for p, t in pairs)
+    slots_match(patterns[::2], text, patterns[1::2])
+
+
+def tail_items(items: list[tuple[object, object]]) -> list[tuple[object, object]]:
+    """Every one-character item (literal or class) inside `items`, at any depth."""
+    out = []
+    for op, av in items:
+        if op in (sre_c.LITERAL, sre_c.IN):
+            out.append((op, av))
+        elif op in (sre_c.MAX_REPEAT, sre_c.MIN_REPEAT):
+            out.extend(tail_items(av[2]))  # type: ignore[index]
+        elif op is sre_c.SUBPATTERN:
+            out.extend(tail_items(av[3]))  # type: ignore[index]
+        elif op is sre_c.BRANCH:
+            for alternative in av[1]:  # type: ignore[index]
+                out.extend(tail_items(alternative))
+    return out
+
+
+def test_configured_tails_hold_for_every_code_point() -> None:
+    """Each character item a tail carries over: everything it accepts folds into it."""
+    for pattern in configured_patterns():
+        prefix = folded_prefix(pattern)
+        tail = folded_tail(pattern, prefix)
+        assert tail, pattern.pattern  # the configured patterns all narrow their prefix
+        items = list(sre_parse.parse(pattern.pattern, pattern.flags))
+        while items[0][0] is sre_c.AT:
+            items.pop(0)
+        checked = 0
+        for op, av in tail_items(items[len(prefix) :]):
+            shadow = _shadow_item(op, av, True)
+            if shadow is None or shadow == r"\s":
+                continue
+            chars = _item_chars(op, av)
+            assert chars is not None
+            accepted = re.findall(f"[{re.escape(chars)}]", ALL, pattern.flags)
+            assert all(re.fullmatch(shadow, fold_char(c)) for c in accepted), (pattern, shadow)
+            checked += 1
+        assert checked, pattern.pattern
+
+
+def test_tails_of_the_configured_patterns() -> None:
+    tails = {p.pattern: folded_tail(p, folded_prefix(p)) for p in configured_patterns()}
+    assert tails[r"to[àa]n\s*tr[ìi]nh"] == r"\s{0,}tr[iı]nh"
+    assert tails[r"m[ộo]t\s*ph[ầa]n"] == r"\s{0,}phan"
+    for raw in (r"ab\b", r"ab\w", r"ab(?i:c)", r"ab[^c]", r"ab(\w|c)"):
+        assert folded_tail(re.compile(raw, re.I), "ab") == "", raw
 
 
 def test_nested_prefixes_never_share_a_scan() -> None:
