@@ -15,6 +15,11 @@ printed (the machine is shared: compare figures from the same invocation only).
   b-lean   b's client through `ProbeClient.open_get`, the lean GET fetch sends (no httpx
            request or response objects on the aiohttp engine)
   c        raw aiohttp, no httpx at all
+  c-probe  c through the session probe builds (`client.aiohttp_session`: guarded connector,
+           TlsResponse), with the client's timeouts and headers: aiohttp as probe runs it
+  floor    a bare asyncio protocol: keep-alive HTTP/1.1, Content-Length bodies only, no
+           timeouts, no guard, no error handling. Not an engine: the CPU any engine on
+           this event loop spends at least (kernel, loop, one read per response)
   d-httpx  the whole `probe.net.fetch.fetch()` on a
   d-aio    the whole `probe.net.fetch.fetch()` on b (what a crawl runs)
 
@@ -54,9 +59,11 @@ from typing import Any
 
 import aiohttp
 import httpx
+import yarl
 
 from probe.net.client import ProbeClient, build_client
 from probe.net.guard import AddressPolicy
+from probe.net.pools import AiohttpTransport
 from probe.settings import Settings
 
 Get = Callable[[str], Awaitable[int]]
@@ -196,10 +203,109 @@ def _library_client(settings: Settings) -> httpx.AsyncClient | None:
     )
 
 
+class _FloorProtocol(asyncio.Protocol):
+    """One keep-alive connection of `floor`: a response is its head and Content-Length bytes."""
+
+    def __init__(self) -> None:
+        self.buffer = bytearray()
+        self.waiter: asyncio.Future[int] | None = None
+        self.head = b""
+        self.need = 0
+
+    def connection_made(self, transport: asyncio.BaseTransport) -> None:
+        assert isinstance(transport, asyncio.Transport)
+        self.transport = transport
+
+    def data_received(self, data: bytes) -> None:
+        self.buffer += data
+        if not self.head:
+            end = self.buffer.find(b"\r\n\r\n")
+            if end < 0:
+                return
+            self.head = bytes(self.buffer[: end + 4]).lower()
+            del self.buffer[: end + 4]
+            at = self.head.find(b"\r\ncontent-length:")
+            self.need = int(self.head[at + 17 : self.head.find(b"\r\n", at + 2)]) if at >= 0 else 0
+        if len(self.buffer) >= self.need and self.waiter is not None:
+            body = bytes(self.buffer[: self.need])
+            del self.buffer[: self.need]
+            self.head = b""
+            waiter, self.waiter = self.waiter, None
+            waiter.set_result(len(body))
+
+    def connection_lost(self, exc: Exception | None) -> None:
+        if self.waiter is not None and not self.waiter.done():
+            self.waiter.set_exception(ConnectionError("closed"))
+
+
+async def _floor(portals: list[list[str]], a: argparse.Namespace) -> tuple[float, int]:
+    """The `floor` variant: plain-HTTP fleet URLs only (http://host:port/path)."""
+    loop = asyncio.get_running_loop()
+    idle: dict[str, list[_FloorProtocol]] = {}
+    agent = a.settings.user_agent.encode()
+
+    async def get(url: str) -> int:
+        authority, _, path = url.removeprefix("http://").partition("/")
+        pool = idle.setdefault(authority, [])
+        if pool:
+            protocol = pool.pop()
+        else:
+            host, _, port = authority.partition(":")
+            _, protocol = await loop.create_connection(_FloorProtocol, host, int(port or 80))
+        etag = a.etags.get(url)
+        request = (
+            f"GET /{path} HTTP/1.1\r\nHost: {authority}\r\nUser-Agent: ".encode() + agent
+            + b"\r\nAccept-Encoding: gzip, deflate, br\r\n"
+            + (f"If-None-Match: {etag}\r\n".encode() if etag else b"") + b"\r\n"
+        )  # fmt: skip
+        protocol.waiter = loop.create_future()
+        protocol.transport.write(request)
+        size = await protocol.waiter
+        pool.append(protocol)
+        return size
+
+    try:
+        await _crawl([pages[:1] for pages in a.idle], get, a.in_flight, 1)
+        start = time.process_time()
+        received = await _crawl(portals, get, a.in_flight, a.per_portal)
+        return time.process_time() - start, received
+    finally:
+        for protocols in idle.values():
+            for protocol in protocols:
+                protocol.transport.close()
+
+
 async def _variant(name: str, portals: list[list[str]], a: argparse.Namespace) -> tuple[float, int]:
     """(CPU seconds of the fetching, bytes received) for one variant."""
     settings = a.settings
     idle = [pages[:1] for pages in a.idle]
+    if name == "floor":
+        return await _floor(portals, a)
+    if name == "c-probe":
+        client = build_client(settings)
+        engine, base = client.engine, client._base_headers()
+        assert isinstance(engine, AiohttpTransport) and base is not None
+        timeout = engine._timeout(client._timeout_dict())
+        async with client:
+            session = engine.session
+
+            async def probe_get(url: str) -> int:
+                size = 0
+                fields = [("Host", url.split("/")[2]), *base[0]]
+                if url in a.etags:
+                    fields.append(("If-None-Match", a.etags[url]))
+                async with session.request(
+                    "GET", yarl.URL(url, encoded=True), headers=fields, allow_redirects=False,
+                    timeout=timeout,
+                ) as response:  # fmt: skip
+                    while chunk := await response.content.readany():
+                        size += len(chunk)
+                return size
+
+            await _crawl(idle, probe_get, a.in_flight, 1)
+            start = time.process_time()
+            received = await _crawl(portals, probe_get, a.in_flight, a.per_portal)
+            return time.process_time() - start, received
     if name == "c":
         connector = aiohttp.TCPConnector(limit=0, use_dns_cache=False)
         async with aiohttp.ClientSession(
@@ -282,7 +388,7 @@ def main() -> None:
     ap.add_argument("--in-flight", type=int, default=8, help="portals at once")
     ap.add_argument("--per-portal", type=int, default=4, help="requests at once per portal")
     ap.add_argument("--repeat", type=int, default=5)
-    ap.add_argument("--variants", default="a,b-lib,b,b-lean,c,d-httpx,d-aio")
+    ap.add_argument("--variants", default="a,b-lib,b,b-lean,c,c-probe,floor,d-httpx,d-aio")
     ap.add_argument("--idle-origins", type=int, default=0, help="idle pooled origins")
     ap.add_argument("--night2", action="store_true", help="conditional requests (every page a 304)")
     ap.add_argument("--baseline", help="git revision of the fetch path that d-base runs")
