@@ -61,7 +61,14 @@ def normalize(s: str) -> str:
         if any(ch in s for ch in _INVISIBLE_CHARS):
             s = s.translate(_INVISIBLE)
         s = unicodedata.normalize("NFC", s)
-    if s[0] == " " or s[-1] == " " or "  " in s or any(ch in s for ch in _OTHER_SPACES):
+    if (
+        s[0] == " "
+        or s[-1] == " "
+        or "  " in s
+        # Every other space is unprintable: one `isprintable` pass (0.05 ms on a fleet
+        # home page) answers for the 29 `in` scans (0.09 ms) on the usual page.
+        or (not s.isprintable() and any(ch in s for ch in _OTHER_SPACES))
+    ):
         return " ".join(s.split())
     return s
 

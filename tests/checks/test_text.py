@@ -168,6 +168,8 @@ def test_other_spaces_are_every_split_character() -> None:
 
     every = "".join(ch for ch in map(chr, range(0x110000)) if ch.isspace() and ch != " ")
     assert every == _OTHER_SPACES
+    # `normalize` looks for them only in a text that is not `isprintable()`.
+    assert not any(ch.isprintable() for ch in _OTHER_SPACES)
 
 
 @pytest.mark.parametrize(
