@@ -7,31 +7,34 @@ extractor itself, so the cache key is exactly those three and a change to the ex
 (`EXTRACT_VERSION`) invalidates every entry. Only content fields are encoded; what the
 fetch says (status, times, validators) always comes from tonight's response.
 
-Layout (format 3), chosen for a cheap decode since every unchanged page is decoded every
+Layout (format 4), chosen for a cheap decode since every unchanged page is decoded every
 night, and for decoding only what is read: a night whose findings are reused
 (`probe.memo`) runs only the volatile checks, and neither they nor the crawl (links) nor
-the store read a text. So an entry is a format byte and the head's length, the head, then
-the text part, each its own brotli stream. The head is a JSON array (orjson, quality 1)
-of the small fields and lists, whether the text is blank (for `Page.ok`) and the text
-part's CRC-32; the text part (quality 0) is a 4-byte length, the JSON of `main_text` and
+the store read a text. So an entry is a format byte, the head's length and CRC-32, the
+head, then the text part. The head is a JSON array (orjson, not compressed) of the small
+fields and lists, whether the text is blank (for `Page.ok`) and the text part's CRC-32;
+the text part (brotli, quality 0) is a 4-byte length, the JSON of `main_text` and
 `footer_text`, then `text` as UTF-16-LE, decompressed only when a text field is first read
-(`_CachedPage`). Its CRC is checked with the head, so a damaged text part is a miss like
-any other damage, not an error after the crawl. `main_text` and `footer_text` are mostly
-runs of `text` (the same words outside or inside the region roots), so they are stored
-as `[start, end]` slices of it, with literal strings where they are not; that halves the
-bytes to compress and to decompress. UTF-16 is what CPython holds Vietnamese text as, so
-turning it back into a `str` is nearly a copy (UTF-8 cost 0.09 ms a fleet page, more than
-decompressing), and writing it needs no encoding at all: the text's own code units are
-compressed (`utf16_le`). Links, the bulk of the head, are rebuilt without going through the
-frozen dataclass `__init__`.
+(`_CachedPage`). Both CRCs are checked on decode, so a damaged entry is a miss like any
+other damage, not a wrong page or an error after the crawl. `main_text` and `footer_text`
+are mostly runs of `text` (the same words outside or inside the region roots), so they are
+stored as `[start, end]` slices of it, with literal strings where they are not; that
+halves the bytes to compress and to decompress. UTF-16 is what CPython holds Vietnamese
+text as, so turning it back into a `str` is nearly a copy (UTF-8 cost 0.09 ms a fleet page,
+more than decompressing), and writing it needs no encoding at all: the text's own code
+units are compressed (`utf16_le`). Links, the bulk of the head, are stored as a table of
+their distinct values and each link's indices into it (`_link_table`), and rebuilt without
+going through the frozen dataclass `__init__`.
 
 On the fleet's pages (80 KB of HTML, 48,000 characters of text, 76 links; thread CPU,
-format 2 and 3 alternated in one process): format 3 takes 13.3 KB an entry, encode
-0.28 ms, decode 0.10 ms without reading a text and 0.24 ms with; format 2 (head and text
-in one quality-1 stream) took 11.7 KB, 0.29 ms and 0.21 ms whatever was read. The text
-at quality 1 would save 1.4 KB an entry for 0.03 ms more encoding (encoding is a tenth
-of night 1); zlib level 1 was slower both ways and no smaller. Format 1 (stdlib JSON,
-zlib level 1) took 16.3 KB, 1.0 ms and 0.65 ms.
+formats alternated in one process): format 4 takes 17.4 KB an entry, encode 0.20 ms and
+decode 0.10 ms without reading a text; format 3 (the head a quality-1 brotli stream of the
+links as rows) took 13.4 KB, 0.21 ms and 0.14 ms: decompressing the head and parsing 456
+link values cost more than the 4 KB more an entry are to read. Format 2 (head and text in
+one quality-1 stream) took 11.7 KB, 0.29 ms and 0.21 ms whatever was read. The text at
+quality 1 would save 1.4 KB an entry for 0.03 ms more encoding; zlib level 1 was slower
+both ways and no smaller. Format 1 (stdlib JSON, zlib level 1) took 16.3 KB, 1.0 ms and
+0.65 ms.
 
 JSON, not pickle: the database is shared with other tools and a cache row must never be
 able to run code.
@@ -48,6 +51,7 @@ import sys
 import zlib
 from dataclasses import fields
 from datetime import date
+from itertools import chain
 from operator import attrgetter
 from typing import Any
 
@@ -57,10 +61,9 @@ import orjson
 from probe.artifacts import DateMention, Form, Link, Page, TextRuns, main_text_as_held
 from probe.extract import EXTRACT_VERSION
 
-_FORMAT = 3  # layout of the encoded bytes described above
-HEAD_QUALITY = 1
+_FORMAT = 4  # layout of the encoded bytes described above
 TEXT_QUALITY = 0
-_PREFIX = struct.Struct("<BI")  # format, byte length of the compressed head
+_PREFIX = struct.Struct("<BII")  # format, byte length and CRC-32 of the head
 _TEXTS = struct.Struct("<I")  # byte length of the JSON of main/footer in the text part
 _PROBE = 32  # characters of a slice's start looked up in `text` (see `slices_of`)
 _SHORT_PROBE = 8
@@ -111,15 +114,15 @@ def encode_page(page: Page) -> bytes:
         page.title,
         not text.strip(),
         zlib.crc32(lazy),
-        [_LINK_ROW(x) for x in page.links],
+        *_link_table(page.links),
         [[f.action, f.method, f.fields, f.has_file_input, f.text] for f in page.forms],
         page.emails,
         [[d.value.isoformat(), d.text, d.source] for d in page.dates],
         page.meta,
         page.headings,
     ]
-    head = brotli.compress(_dumps(doc), quality=HEAD_QUALITY)
-    return _PREFIX.pack(_FORMAT, len(head)) + head + lazy
+    head = _dumps(doc)
+    return _PREFIX.pack(_FORMAT, len(head), zlib.crc32(head)) + head + lazy
 
 
 def _ucs2_offset() -> int | None:
@@ -177,11 +180,14 @@ def decode_page(data: bytes, *, base: str, **fetch_fields: Any) -> Page | None:
     decompressed when a text field is first read (`_CachedPage`).
     """
     try:
-        fmt, head_size = _PREFIX.unpack_from(data)
+        fmt, head_size, head_crc = _PREFIX.unpack_from(data)
         if fmt != _FORMAT:
             return None
         start = _PREFIX.size + head_size
-        doc = _loads(brotli.decompress(data[_PREFIX.size : start]))
+        head = memoryview(data)[_PREFIX.size : start]
+        if len(head) != head_size or zlib.crc32(head) != head_crc:
+            return None
+        doc = _loads(head)
         fmt, layout, version, cached_base, charset, size, title, blank, crc = doc[:9]
         if fmt != _FORMAT or layout != _LAYOUT or version != EXTRACT_VERSION:
             return None
@@ -190,12 +196,12 @@ def decode_page(data: bytes, *, base: str, **fetch_fields: Any) -> Page | None:
         lazy = data[start:]
         if zlib.crc32(lazy) != crc:
             return None
-        links, forms, emails, dates, meta, headings = doc[9:15]
+        values, rows, forms, emails, dates, meta, headings = doc[9:16]
         page = _CachedPage(
             charset=charset,
             size=size,
             title=title,
-            links=_links(links),
+            links=_links(values, rows),
             forms=tuple(Form(a, m, tuple(f), bool(h), t) for a, m, f, h, t in forms),
             emails=tuple(emails),
             dates=tuple(DateMention(date.fromisoformat(v), t, s) for v, t, s in dates),
@@ -382,25 +388,41 @@ def join_slices(whole: str, slices: list[Any]) -> str:
     return "".join(s if isinstance(s, str) else whole[s[0] : s[1]] for s in slices)
 
 
+def _link_table(links: tuple[Link, ...]) -> tuple[list[Any], list[int]]:
+    """`links` as their distinct field values and, per link, the index of each of its
+    values: a fleet page's 76 links name 30-odd distinct URLs and texts (menus repeat a
+    section's URL, a title its text), so the head is half the JSON to write and parse."""
+    table: dict[Any, int] = {}
+    index = table.setdefault
+    rows = [index(value, len(table)) for value in chain.from_iterable(map(_LINK_ROW, links))]
+    return list(table), rows
+
+
 def _link_builder() -> Any:
-    """Links from rows, through the slot descriptors when `Link` has the fields this
-    was written for (half the cost of the frozen dataclass `__init__`, 76 links a fleet
-    page), else through the constructor."""
+    """Links from their table, through the slot descriptors when `Link` has the fields
+    this was written for (half the cost of the frozen dataclass `__init__`, 76 links a
+    fleet page), else through the constructor."""
+    width = len(_LINK_FIELDS)
     if _LINK_FIELDS != ("url", "text", "title", "alt", "region", "is_document"):
-        return lambda rows: tuple(Link(*row) for row in rows)
+        return lambda values, rows: tuple(
+            Link(*[values[i] for i in rows[k : k + width]]) for k in range(0, len(rows), width)
+        )
     new = object.__new__
     url, text, title, alt, region, is_doc = (getattr(Link, f).__set__ for f in _LINK_FIELDS)
 
-    def build(rows: list[list[Any]]) -> tuple[Link, ...]:
+    def build(values: list[Any], rows: list[int]) -> tuple[Link, ...]:
+        if len(rows) % width:
+            raise ValueError("link rows are not whole links")
         out = []
-        for u, t, ti, a, r, d in rows:
+        at = iter(rows)
+        for u, t, ti, a, r, d in zip(at, at, at, at, at, at, strict=False):
             link = new(Link)
-            url(link, u)
-            text(link, t)
-            title(link, ti)
-            alt(link, a)
-            region(link, r)
-            is_doc(link, bool(d))
+            url(link, values[u])
+            text(link, values[t])
+            title(link, values[ti])
+            alt(link, values[a])
+            region(link, values[r])
+            is_doc(link, bool(values[d]))
             out.append(link)
         return tuple(out)
 

@@ -10,7 +10,7 @@ import json
 import pickle
 import struct
 import zlib
-from dataclasses import FrozenInstanceError, asdict, fields, replace
+from dataclasses import FrozenInstanceError, asdict, astuple, fields, replace
 from datetime import UTC, date, datetime
 from typing import Any
 
@@ -83,22 +83,29 @@ def test_other_base_is_refused() -> None:
     assert decode_page(encode_page(_page()), base=URL + "khac", **_fetch_fields()) is None
 
 
+_PREFIX = struct.Struct("<BII")  # format 4: format, head length, head CRC-32
+
+
 def _head(data: bytes) -> list[Any]:
-    (_, size) = struct.unpack_from("<BI", data)
-    return orjson.loads(brotli.decompress(data[5 : 5 + size]))
+    (_, size, _) = _PREFIX.unpack_from(data)
+    return orjson.loads(data[_PREFIX.size : _PREFIX.size + size])
 
 
 def _text_part(data: bytes) -> bytes:
-    (_, size) = struct.unpack_from("<BI", data)
-    return data[5 + size :]
+    (_, size, _) = _PREFIX.unpack_from(data)
+    return data[_PREFIX.size + size :]
+
+
+def _entry(doc: list[Any], part: bytes) -> bytes:
+    head = orjson.dumps(doc)
+    return _PREFIX.pack(4, len(head), zlib.crc32(head)) + head + part
 
 
 def _with_text_part(data: bytes, part: bytes) -> bytes:
     """`data` with its text part replaced and the head's checksum made to match it."""
     doc = _head(data)
     doc[8] = zlib.crc32(part)
-    head = brotli.compress(orjson.dumps(doc))
-    return struct.pack("<BI", 3, len(head)) + head + part
+    return _entry(doc, part)
 
 
 def _format1(page: Page) -> bytes:
@@ -143,9 +150,62 @@ def test_second_format_entry_misses_and_is_refused() -> None:
     assert decode_page(_format2(page), base=URL, **_fetch_fields()) is None
 
 
+def _format3(page: Page) -> bytes:
+    """An entry as format 3 wrote it: the head (links as rows) its own brotli stream."""
+    part = _text_part(encode_page(page))
+    doc = [3, pagecodec._LAYOUT, EXTRACT_VERSION, page.final_url, page.charset, page.size,
+           page.title, False, zlib.crc32(part), [list(astuple(x)) for x in page.links],
+           [], [], [], [], []]  # fmt: skip
+    head = brotli.compress(orjson.dumps(doc), quality=1)
+    return struct.pack("<BI", 3, len(head)) + head + part
+
+
+def test_third_format_entry_misses_and_is_refused() -> None:
+    """Format 3 rows sit under other keys (never looked up), and are refused if they were."""
+    key3 = f"3:{pagecodec._LAYOUT}:{EXTRACT_VERSION}\0{URL}\0{'1' * 64}"
+    assert parsed_key(URL, "1" * 64) != hashlib.sha256(key3.encode()).hexdigest()
+    assert decode_page(_format3(_page()), base=URL, **_fetch_fields()) is None
+
+
+def test_damaged_head_is_a_miss() -> None:
+    """The head is not compressed, so nothing but its CRC would notice a changed byte in
+    a link's URL: any change to it is a miss, not a page with another link."""
+    data = encode_page(_page())
+    at = data.index(b"gioi-thieu")
+    for i in (at, at + 3, _PREFIX.size, len(data) - len(_text_part(data)) - 1):
+        damaged = data[:i] + bytes([data[i] ^ 0x01]) + data[i + 1 :]
+        assert decode_page(damaged, base=URL, **_fetch_fields()) is None
+
+
+def test_links_share_their_values_in_the_table() -> None:
+    """A URL, text or flag used by several links is stored once; every link comes back
+    with its own values, in order."""
+    links = (
+        Link("http://127.0.0.1/a/", "Giới thiệu", "Giới thiệu", "", "nav", False),
+        Link("http://127.0.0.1/a/", "Lịch công tác", "", "", "nav", False),
+        Link("http://127.0.0.1/b.pdf", "", "", "Giới thiệu", "footer", True),
+        Link("http://127.0.0.1/a/", "Giới thiệu", "Giới thiệu", "", "nav", False),
+    )
+    page = replace(_page(), links=links)
+    values, rows = _head(encode_page(page))[9:11]
+    assert len(values) == len(set(map(repr, values))) == 9 and len(rows) == 6 * len(links)
+    assert decode_page(encode_page(page), base=URL, **_fetch_fields()) == page
+
+
+def test_links_come_back_through_the_constructor_for_another_layout(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    """The builder for fields it was not written for makes the same links (the same
+    names as a list: not the tuple the fast path is written for, one value per field)."""
+    page = _page()
+    values, rows = _head(encode_page(page))[9:11]
+    monkeypatch.setattr(pagecodec, "_LINK_FIELDS", list(pagecodec._LINK_FIELDS))
+    assert pagecodec._link_builder()(values, rows) == page.links
+
+
 @given(data=st.binary(max_size=80))
 def test_any_bytes_are_refused_not_raised(data: bytes) -> None:
-    for entry in (data, b"\x03" + data, encode_page(_page())[:12] + data):
+    for entry in (data, b"\x03" + data, b"\x04" + data, encode_page(_page())[:12] + data):
         assert decode_page(entry, base=URL, **_fetch_fields()) is None
 
 
