@@ -10,7 +10,7 @@ as published.
 from __future__ import annotations
 
 import re
-from collections.abc import Iterable, Iterator
+from collections.abc import Iterable, Iterator, Sequence
 from re import _constants as _sre_c  # type: ignore[attr-defined]
 from re import _parser as _sre_parse  # type: ignore[attr-defined]
 from typing import Any
@@ -18,7 +18,7 @@ from typing import Any
 from checks.base import Evidence, Finding, Status
 from checks.text import fold_aligned as fold_aligned  # re-exported: families import it here
 from checks.text import fold_char, ignorecase_variants
-from probe.artifacts import PortalArtifacts
+from probe.artifacts import Page, PortalArtifacts, TextRuns, main_text_as_held
 
 EXCERPT_RADIUS = 60
 NOT_FOUND = "(không tìm thấy / not found)"
@@ -39,6 +39,25 @@ def folded_text(memo: dict[Any, Any] | None, text: str) -> str:
     if found is None:
         found = memo[key] = fold_aligned(text)
     return found
+
+
+def main_runs(page: Page) -> tuple[str, Sequence[int]]:
+    """`page.main_text` as flat (start, end …) runs of a string, without building it.
+
+    A crawled page holds its main text as runs of its text (`TextRuns`), and each read
+    of `page.main_text` copies ~46,000 characters (25 µs on a fleet page): a check that
+    only looks for something in it, or needs its length, reads the runs instead.
+    """
+    held = main_text_as_held(page)
+    if isinstance(held, TextRuns):
+        return page.text, held
+    return held, (0, len(held))
+
+
+def main_length(page: Page) -> int:
+    """`len(page.main_text)`, without building the string (see `main_runs`)."""
+    _, runs = main_runs(page)
+    return sum(runs[i + 1] - runs[i] for i in range(0, len(runs), 2))
 
 
 def compile_patterns(patterns: Iterable[str]) -> list[re.Pattern[str]]:

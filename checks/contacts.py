@@ -12,11 +12,11 @@ e-mails.
 from __future__ import annotations
 
 import re
-from collections.abc import Iterator
+from collections.abc import Iterator, Sequence
 from re import _parser as _sre_parse  # type: ignore[attr-defined]
 from typing import Any
 
-from checks.common import excerpt, fold_aligned, folded_text
+from checks.common import excerpt, fold_aligned, folded_text, main_runs
 from probe.artifacts import Link, Page, PortalArtifacts
 
 # Regex building blocks on folded text: position titles, phone numbers, e-mail addresses.
@@ -51,13 +51,13 @@ def person_row(page: Page, memo: dict[Any, Any] | None = None) -> tuple[int, int
     their ``@`` are few. So only the text around the ``@`` is folded (`_near_folded`),
     unless a re-entry point lies too far back; then the whole page is.
     """
-    text = page.main_text
-    if "@" not in text:
+    source, runs = main_runs(page)
+    if all(source.find("@", runs[i], runs[i + 1]) == -1 for i in range(0, len(runs), 2)):
         return None
     try:
-        return _first_row(_near_folded(text), near_only=True)
+        return _first_row(_near_folded_in(source, runs), near_only=True)
     except _FarFromBreak:
-        return _first_row(folded_text(memo, text), near_only=False)
+        return _first_row(folded_text(memo, page.main_text), near_only=False)
 
 
 class _FarFromBreak(Exception):
@@ -76,27 +76,58 @@ def _first_row(folded: str, *, near_only: bool) -> tuple[int, int] | None:
 
 
 def _near_folded(text: str) -> str:
-    """`fold_aligned(text)` wherever `_titles_near_at` may read it, NUL elsewhere.
+    """`fold_aligned(text)` wherever `_titles_near_at` may read it, NUL elsewhere."""
+    return _near_folded_in(text, (0, len(text)))
+
+
+def _near_folded_in(source: str, runs: Sequence[int]) -> str:
+    """`_near_folded` of the text that `runs` (flat start, end offsets) cut from `source`.
 
     Folding is per character, so a folded slice is the slice of the folded text. Around
     an ``@`` the scan reads back to `SYNC_REACH` before a title's reach and a window
     before that, and forward a title's reach, its window and a candidate's width.
+
+    A crawled page holds its main text as runs of its text (`TextRuns`): reading
+    `page.main_text` builds the ~46,000-character string, 25 µs on a fleet page, for
+    the few hundred characters folded here. The ``@`` are found and the windows cut
+    in the runs instead.
     """
     before = 2 * WINDOW + _TITLE_WIDTH + SYNC_REACH + 2
     after = 2 * WINDOW + _TITLE_WIDTH + _CANDIDATE_WIDTH + 2
+    total = sum(runs[i + 1] - runs[i] for i in range(0, len(runs), 2))
     pieces: list[str] = []
     done = 0
-    at = text.find("@")
-    while at != -1:
-        start, end = max(done, at - before), min(len(text), at + after)
-        if start > done:
-            pieces.append("\0" * (start - done))
-        if end > start:
-            pieces.append(fold_aligned(text[start:end]))
-            done = end
-        at = text.find("@", at + 1)
-    pieces.append("\0" * (len(text) - done))
+    offset = 0  # where the current run starts in the text the runs stand for
+    for i in range(0, len(runs), 2):
+        lo, hi = runs[i], runs[i + 1]
+        found = source.find("@", lo, hi)
+        while found != -1:
+            at = offset + found - lo
+            start, end = max(done, at - before), min(total, at + after)
+            if start > done:
+                pieces.append("\0" * (start - done))
+            if end > start:
+                pieces.append(fold_aligned(_cut(source, runs, start, end)))
+                done = end
+            found = source.find("@", found + 1, hi)
+        offset += hi - lo
+    pieces.append("\0" * (total - done))
     return "".join(pieces)
+
+
+def _cut(source: str, runs: Sequence[int], start: int, end: int) -> str:
+    """Characters `start` to `end` of the text that `runs` cut from `source`."""
+    out: list[str] = []
+    offset = 0
+    for i in range(0, len(runs), 2):
+        lo, hi = runs[i], runs[i + 1]
+        a, b = max(start - offset, 0), min(end - offset, hi - lo)
+        if a < b:
+            out.append(source[lo + a : lo + b])
+        offset += hi - lo
+        if offset >= end:
+            break
+    return "".join(out)
 
 
 def _titles_near_at(folded: str, *, near_only: bool = False) -> Iterator[re.Match[str]]:

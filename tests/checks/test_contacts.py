@@ -10,6 +10,7 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
+from checks.common import main_length
 from checks.contacts import (
     _EMAIL,
     _PHONE,
@@ -19,12 +20,13 @@ from checks.contacts import (
     _FarFromBreak,
     _in_step,
     _near_folded,
+    _near_folded_in,
     _title_matches,
     _titles_near_at,
     person_row,
 )
 from checks.text import fold_aligned
-from probe.artifacts import Page
+from probe.artifacts import Page, TextRuns
 
 _WORDS = [
     "pho",
@@ -200,3 +202,28 @@ def test_a_re_entry_far_back_falls_back_to_the_whole_fold() -> None:
         list(_titles_near_at(_near_folded(text), near_only=True))
     page = Page(url="http://127.0.0.1/", final_url="http://127.0.0.1/", status=200, main_text=text)
     assert person_row(page) == _plain_person_row(text)
+
+
+@settings(max_examples=300)
+@given(
+    st.lists(st.tuples(st.sampled_from(_LONG_WORDS), st.sampled_from(_SEPARATORS)), max_size=60),
+    st.lists(st.integers(min_value=0, max_value=6000), max_size=8),
+)
+def test_person_row_on_main_text_held_as_runs(
+    parts: list[tuple[str, str]], cuts: list[int]
+) -> None:
+    """A crawled page's main text is runs of its text (`TextRuns`): the '@' and windows
+    found in the runs give what the joined main text gives, and so does `main_length`."""
+    text = "".join(w + sep for w, sep in parts)
+    bounds = sorted({min(c, len(text)) for c in cuts} | {0, len(text)})
+    # Every other piece of the text is main text (nav, footer in between).
+    flat = [b for i in range(0, len(bounds) - 1, 2) for b in bounds[i : i + 2]]
+    runs = TextRuns(flat if len(flat) % 2 == 0 else [*flat, len(text)])
+    page = Page(url="http://127.0.0.1/", final_url="http://127.0.0.1/", status=200, text=text)
+    Page.__dict__["main_text"].__set__(page, runs)
+    main = runs.join(text)
+    assert page.main_text == main
+    assert main_length(page) == len(main)
+    assert _near_folded_in(text, runs) == _near_folded(main)
+    assert person_row(page, {}) == _plain_person_row(main)
+    assert person_row(page) == _plain_person_row(main)
