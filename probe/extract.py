@@ -126,15 +126,13 @@ def parse_page(
     if "base" in by_tag:
         base = canonical(_attr(by_tag["base"][0], "href"), base) or base
 
-    region_of: dict[int, str] = {}
-    roots: list[tuple[str, LexborNode]] = []
-    for region, selector in _REGIONS:
-        for root in tree.css(selector):
-            if root.tag == "html":  # `<html class="nav-open">` is no region (and can't go)
-                continue
-            roots.append((region, root))
-            for a in root.css("a[href]"):
-                region_of[a.mem_id] = region
+    roots = [
+        (region, root)
+        for region, selector in _REGIONS
+        for root in tree.css(selector)
+        if root.tag != "html"  # `<html class="nav-open">` is no region (and can't go)
+    ]
+    region_of = _region_of(roots)
 
     links, mailtos = _links(by_tag.get("a", ()), by_tag.get("img", ()), base, region_of)
     titles = by_tag.get("title")
@@ -190,6 +188,30 @@ def _elements(tree: LexborHTMLParser) -> dict[str, list[LexborNode]]:
     if any(node.tag == "noscript" for node in dropped):
         return _elements(tree)  # nothing is dropped this time
     return by_tag
+
+
+def _region_of(roots: list[tuple[str, LexborNode]]) -> dict[int, str]:
+    """The region of every `a[href]` inside a root, by the link's `mem_id`.
+
+    A link inside roots of several regions takes the last region of `_REGIONS`. Only
+    the outermost roots of a region are searched: a root inside another root of its own
+    region (a menu's lists and items inside the `<nav>`, or a root found twice, by two
+    of its region's selectors) holds no link the outer one does not, and gives the same
+    region. A fleet page has 13 roots and 3 outermost ones; each query walks its root's
+    subtree, so the nested ones cost as much as the outer ones again (0.055 → 0.027 ms a
+    fleet page, the climb to the document root included).
+    """
+    region_of: dict[int, str] = {}
+    for region, _selector in _REGIONS:
+        group = {root.mem_id: root for name, root in roots if name == region}
+        for root in group.values():
+            node = root.parent
+            while node is not None and node.mem_id not in group:
+                node = node.parent
+            if node is None:  # no root of the region above it
+                for a in root.css("a[href]"):
+                    region_of[a.mem_id] = region
+    return region_of
 
 
 def _texts(

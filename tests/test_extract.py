@@ -6,6 +6,7 @@ import unicodedata
 
 from hypothesis import given, settings
 from hypothesis import strategies as st
+from selectolax.lexbor import LexborHTMLParser
 
 from probe.artifacts import TextRuns, main_text_as_held
 from probe.extract import (
@@ -13,6 +14,7 @@ from probe.extract import (
     _FOOTER_OPEN,
     _INVISIBLE_CHARS,
     _OPEN,
+    _REGIONS,
     MAX_LINKS,
     _fold,
     _has_invisible,
@@ -160,6 +162,50 @@ hết</footer></body></html>"""
     )
     outside = '<html><head class="bottom"></head><body><footer>Bản quyền</footer><p>Nội dung'
     assert _texts(outside) == ("Bản quyền Nội dung", "Nội dung", "Bản quyền")
+
+
+_BLOCKS = [
+    ("<nav>", "</nav>"), ("<nav id='main-menu'>", "</nav>"), ("<div class='menu'>", "</div>"),
+    ("<ul class='dropdown-menu'>", "</ul>"), ("<li class='menu-item'>", "</li>"),
+    ("<footer id='footer'>", "</footer>"), ("<div class='footer-nav'>", "</div>"),
+    ("<aside>", "</aside>"), ("<div id='sidebar' class='bottom'>", "</div>"),
+    ("<header>", "</header>"), ("<div>", "</div>"), ("<p>", "</p>"),
+    ("<a class='nav-link' href='/self{n}'>", "</a>"), ("<span role='navigation'>", "</span>"),
+]  # fmt: skip
+
+
+def _regions_from_every_root(html: str) -> dict[str, str]:
+    """Each link's region the plain way: every root's links, in `_REGIONS` order."""
+    tree = LexborHTMLParser(html)
+    region_of: dict[str, str] = {}
+    for region, selector in _REGIONS:
+        for root in tree.css(selector):
+            if root.tag != "html":
+                for a in root.css("a[href]"):
+                    region_of[a.attributes["href"]] = region
+    return region_of
+
+
+@settings(max_examples=300, deadline=None)
+@given(st.lists(st.tuples(st.sampled_from(range(len(_BLOCKS))), st.integers(0, 3)), max_size=30))
+def test_link_regions_as_from_every_root(steps: list[tuple[int, int]]) -> None:
+    """Only the outermost roots of a region are searched for links; every link gets the
+    region it gets from searching every root (nested roots, roots found twice, a link
+    that is a root, regions inside other regions)."""
+    parts: list[str] = []
+    open_blocks: list[str] = []
+    for n, (block, closes) in enumerate(steps):
+        opening, closing = _BLOCKS[block]
+        parts.append(opening.format(n=n) + f"<a href='/l{n}'>L{n}</a>")
+        open_blocks.append(closing)
+        for _ in range(min(closes, len(open_blocks))):
+            parts.append(open_blocks.pop())
+    html = "<html><body>" + "".join(parts) + "</body></html>"
+    expected = _regions_from_every_root(html)
+    p = parse_page(html, url=URL, final_url=URL, status=200)
+    got = {link.url.removeprefix(URL[:-1]): link.region for link in p.links}
+    assert got == {href: expected.get(href, "body") for href in got}
+    assert len(got) == len(steps) + sum(b == len(_BLOCKS) - 2 for b, _ in steps)
 
 
 def test_main_text_is_held_as_runs_of_the_text() -> None:
