@@ -217,7 +217,11 @@ class _Crawl:
         (or was, for a cached parse of the same `EXTRACT_VERSION`): not worked out again
         for every link of every page.
         """
-        links = page.links[:MAX_LINKS_PER_PAGE]
+        seen = self.seen
+        # Most of a page's links (its menus) were seen on the pages before it: dropped in
+        # one pass before the ordering, not looked at three times (8.5 -> 5.6 µs a fleet
+        # page). A link twice on the page is still queued once, first place in that order.
+        links = [link for link in page.links[:MAX_LINKS_PER_PAGE] if link.url not in seen]
         nav = [link for link in links if link.region == "nav"]
         ordered = nav + [link for link in links if link.region != "nav"] if nav else links
         room = self.settings.max_pages - self.attempted - len(self.queue)
@@ -225,9 +229,9 @@ class _Crawl:
         robots = self.robots
         for link in ordered:
             url = link.url
-            if url in self.seen:
+            if url in seen:
                 continue
-            self.seen.add(url)
+            seen.add(url)
             if link.is_document:
                 if len(self.documents) < MAX_DOCUMENTS:
                     self.documents.append(link)

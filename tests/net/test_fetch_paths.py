@@ -6,8 +6,14 @@ import pytest
 from hypothesis import given
 from hypothesis import strategies as st
 
+from probe.artifacts import Page
+from probe.extract import parse_page
+from probe.net.canon import same_site
+from probe.net.crawl import MAX_LINKS_PER_PAGE, _Crawl
 from probe.net.fetch import _PASSED, _check_url
 from probe.net.guard import AddressPolicy, RefusedAddress
+from probe.net.hosts import HostGate
+from probe.settings import Settings
 
 STRICT = AddressPolicy(allow_private=False)
 LAX = AddressPolicy(allow_private=True)
@@ -64,3 +70,56 @@ def test_any_spelling_answers_as_check_url(rest: str, scheme: str) -> None:
         first = _verdict(True, policy, url)
         assert first == _verdict(False, policy, url)
         assert _verdict(True, policy, url) == first  # once remembered, too
+
+
+# -- the crawl's link queue ----------------------------------------------------------------
+
+
+def _enqueue_the_long_way(crawl: _Crawl, page: Page, depth: int) -> None:
+    """`_Crawl.enqueue_links` as it was before seen links were dropped first."""
+    links = page.links[:MAX_LINKS_PER_PAGE]
+    nav = [link for link in links if link.region == "nav"]
+    ordered = nav + [link for link in links if link.region != "nav"] if nav else links
+    room = crawl.settings.max_pages - crawl.attempted - len(crawl.queue)
+    for link in ordered:
+        if link.url in crawl.seen:
+            continue
+        crawl.seen.add(link.url)
+        if link.is_document:
+            crawl.documents.append(link)
+            continue
+        if depth >= crawl.settings.max_depth or room <= 0 or not same_site(link.url, crawl.root):
+            continue
+        if crawl.robots is not None and not crawl.robots.allowed(link.url):
+            crawl.disallowed.append(link.url)
+            continue
+        crawl.order += 1
+        crawl.queue.append((crawl.order, link.url, depth + 1))
+        room -= 1
+
+
+def test_links_are_queued_as_before_with_seen_and_repeated_links() -> None:
+    """Menus repeat links already seen and a page names a link twice (menu and body)."""
+    html = (
+        "<html><body><nav><a href='/a'>A</a><a href='/b'>B</a><a href='/x.pdf'>X</a>"
+        "<a href='/c'>C</a></nav><main><a href='/c'>C again</a><a href='/d'>D</a>"
+        "<a href='/a'>A again</a><a href='http://other.test/'>O</a><a href='/e'>E</a>"
+        "<a href='/x.pdf'>X again</a><a href='/f'>F</a></main></body></html>"
+    )
+    page = parse_page(html, url="http://site.test/", final_url="http://site.test/", status=200)
+    assert [link.region for link in page.links].count("nav") == 4
+    outcomes = []
+    for enqueue in (_enqueue_the_long_way, _Crawl.enqueue_links):
+        for max_pages in (60, 4):
+            settings = Settings().with_(max_pages=max_pages)
+            crawl = _Crawl(None, settings, HostGate(settings), {})  # type: ignore[arg-type]
+            crawl.root = "http://site.test/"
+            crawl.seen.update({"http://site.test/", "http://site.test/b", "http://site.test/e"})
+            crawl.attempted = 1
+            enqueue(crawl, page, 0)
+            outcomes.append((list(crawl.queue), crawl.documents, sorted(crawl.seen)))
+    assert outcomes[:2] == outcomes[2:]
+    assert [url for _, url, _ in outcomes[0][0]] == [
+        "http://site.test/a", "http://site.test/c", "http://site.test/d", "http://site.test/f"
+    ]  # fmt: skip
+    assert len(outcomes[1][0]) == 3  # room for 4 pages, one attempted
