@@ -90,9 +90,30 @@ def _published_on(
 
 def _evidence(address: str, url: str, page: Page) -> Evidence:
     """The address as quoted on `page` (found by its local part), or the bare address."""
-    at = page.text.lower().find(address.split("@")[0])
+    at = _find_lowered(page.text, address.split("@")[0])
     text = excerpt(page.text, at, at + len(address)) if at >= 0 else address
     return Evidence(url, text)
+
+
+LOWERED_HEAD = 4096  # characters of a page lowered before the rest (`_find_lowered`)
+
+
+def _find_lowered(text: str, needle: str) -> int:
+    """`text.lower().find(needle)`, lowering no more of the page than it must.
+
+    Lowering a 50,000-character page costs 0.15 ms, and the address is usually in its
+    first lines (the header's contact strip). Every character but ``İ`` lowers to one
+    character (tested over every code point), so without an ``İ`` the lowered head is
+    the head of the lowered page, and a needle found in it is found there first.
+    """
+    if "\u0130" in text:
+        return text.lower().find(needle)
+    head = LOWERED_HEAD
+    while True:
+        at = text[:head].lower().find(needle)
+        if at != -1 or head >= len(text):
+            return at
+        head *= 4
 
 
 @check(

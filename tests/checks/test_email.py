@@ -6,7 +6,10 @@ import dataclasses
 from typing import Any
 
 import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
 
+from checks import email
 from checks.base import CheckContext, Status
 from checks.email import classify, email_public_provider
 from checks.ruleset import load_ruleset
@@ -119,3 +122,25 @@ def test_mailto_only_address_is_published(make_site: Any) -> None:
     page = with_emails(page, ("mailto:toasoan@hotmail.com",))
     (finding,) = email_public_provider(make_site([with_emails(home), page]), ctx())
     assert finding.status == Status.FAIL
+
+
+def test_only_one_character_lowers_to_more_than_one() -> None:
+    """`_find_lowered` lowers a page's head alone unless this character is in it."""
+    longer = [c for c in map(chr, range(0x110000)) if len(c.lower()) != 1]
+    assert longer == ["\u0130"]
+
+
+@settings(max_examples=300, deadline=None)
+@given(
+    st.lists(
+        st.sampled_from(["ttdt000", "TTDT000", "x" * 1500, "Điện thoại ", "\u0130", "K", "@", " "]),
+        max_size=12,
+    ).map("".join),
+    st.sampled_from(["ttdt000", "x", "ttdt", "k", "i̇", "@"]),
+    st.integers(min_value=1, max_value=64),
+)
+def test_find_lowered_is_find_in_the_lowered_page(text: str, needle: str, head: int) -> None:
+    """Needles in the head, across its end, only further on, or nowhere; with an İ."""
+    with pytest.MonkeyPatch.context() as patched:
+        patched.setattr(email, "LOWERED_HEAD", head)
+        assert email._find_lowered(text, needle) == text.lower().find(needle)
