@@ -76,7 +76,8 @@ def _first_row(folded: str, *, near_only: bool) -> tuple[int, int] | None:
 
 
 def _near_folded(text: str) -> str:
-    """`fold_aligned(text)` wherever `_titles_near_at` may read it, NUL elsewhere."""
+    """`fold_aligned(text)` wherever `_titles_near_at` may read it, NUL elsewhere before
+    the last place it may read (the rest is left out: nothing reads it)."""
     return _near_folded_in(text, (0, len(text)))
 
 
@@ -111,7 +112,9 @@ def _near_folded_in(source: str, runs: Sequence[int]) -> str:
                 done = end
             found = source.find("@", found + 1, hi)
         offset += hi - lo
-    pieces.append("\0" * (total - done))
+    # No NUL after the last window: what `_titles_near_at` and `_first_row` read ends
+    # `after` past an ``@``, and padding a fleet page to its length cost a fifth of the
+    # scan (the join, and a search for the next ``@`` through it).
     return "".join(pieces)
 
 

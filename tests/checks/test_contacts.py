@@ -186,14 +186,17 @@ def test_person_row_on_long_runs_without_a_break(parts: list[tuple[str, str]]) -
     assert person_row(page, {}) == _plain_person_row(text)
 
 
-def test_near_folded_is_the_fold_near_every_at_sign() -> None:
-    text = "Giám Đốc " * 200 + "a@b.vn " + "Phó CHỦ TỊCH, ĐT 0232 3822 123 " * 100 + "@"
+@pytest.mark.parametrize("tail", ["@", "Tin tức " * 300])
+def test_near_folded_is_the_fold_near_every_at_sign(tail: str) -> None:
+    text = "Giám Đốc " * 200 + "a@b.vn " + "Phó CHỦ TỊCH, ĐT 0232 3822 123 " * 100 + tail
     near, full = _near_folded(text), fold_aligned(text)
-    assert len(near) == len(full)
+    assert all(n in ("\0", f) for n, f in zip(near, full, strict=False))
     for at in (i for i, c in enumerate(text) if c == "@"):
         lo, hi = max(0, at - SYNC_REACH - 2 * WINDOW), min(len(text), at + 2 * WINDOW)
         assert near[lo:hi] == full[lo:hi]
     assert "\0" in near  # and far from them, nothing was folded
+    # Past the last window nothing is read, and nothing is written either.
+    assert (len(near) == len(full)) == (tail == "@")
 
 
 def test_a_re_entry_far_back_falls_back_to_the_whole_fold() -> None:
