@@ -365,3 +365,14 @@ def test_marked_text_splits_like_word_by_word(tokens: list[str]) -> None:
     else:
         text, main, footer = got
         assert (text, main.join(text), footer) == _reference_split(raw)
+
+
+def test_pages_parsed_in_threads_at_once_are_the_page() -> None:
+    """Each thread has its own CSS engine (`_css`): pages parsed at the same time in
+    several threads come out as the page parsed alone."""
+    from concurrent.futures import ThreadPoolExecutor
+
+    alone = page()
+    with ThreadPoolExecutor(max_workers=4) as pool:
+        pages = list(pool.map(lambda _: page(), range(40)))
+    assert all(p == alone for p in pages)
