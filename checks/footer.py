@@ -26,11 +26,12 @@ from checks.common import (
     excerpt,
     fold_aligned,
     folded_text,
+    main_runs,
     not_checked,
     search_both,
     searched_evidence,
 )
-from checks.text import normalize
+from checks.text import normalize, normalize_runs
 from probe.artifacts import Page, PortalArtifacts
 from probe.textparse import find_emails
 
@@ -128,7 +129,13 @@ def _footer_regions(site: PortalArtifacts) -> list[Region]:
             break
     if home is not None and home.text:
         text = normalize(home.text)
-        main = normalize(home.main_text)
+        source, runs = main_runs(home)
+        if source is home.text and text == home.text:
+            # Runs of a page text that needs no normalising: only where they meet can
+            # the main text need it (`normalize_runs`).
+            main = normalize_runs(source, runs)
+        else:
+            main = normalize(home.main_text)
         if main and main != text and main in text:
             rest = text.replace(main, " | ")
         else:

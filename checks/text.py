@@ -17,8 +17,9 @@ from __future__ import annotations
 import codecs
 import re
 import unicodedata
-from collections.abc import Callable, Iterable
+from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass
+from itertools import pairwise
 
 _MARKS = re.compile(r"[\u0300-\u036f]+")  # combining diacritical marks (after NFD)
 _NON_WORD = re.compile(r"[\W_]+")  # anything but letters and digits separates words
@@ -68,6 +69,32 @@ def normalize(s: str) -> str:
         # Every other space is unprintable: one `isprintable` pass (0.05 ms on a fleet
         # home page) answers for the 29 `in` scans (0.09 ms) on the usual page.
         or (not s.isprintable() and any(ch in s for ch in _OTHER_SPACES))
+    ):
+        return " ".join(s.split())
+    return s
+
+
+def normalize_runs(source: str, runs: Sequence[int]) -> str:
+    """`normalize` of the text that `runs` (flat start, end offsets) cut from `source`,
+    for a `source` that `normalize` leaves as it is (the caller checks).
+
+    Such a source holds no invisible character, no other space and no double space, so
+    neither do the runs: only where two runs meet can spaces double, and only there
+    can NFC compose (then the whole definition runs). A fleet home page's main text is
+    normalised so in a quarter of the time (no `isprintable` and no search for a
+    double space through 46,000 characters).
+    """
+    pieces = [source[runs[i] : runs[i + 1]] for i in range(0, len(runs), 2)]
+    pieces = [piece for piece in pieces if piece]
+    s = "".join(pieces)
+    if len(s) < LONG_TEXT:
+        return normalize(s)
+    if not s.isascii() and unicodedata.normalize("NFC", s) != s:
+        return normalize(s)
+    if (
+        s[0] == " "
+        or s[-1] == " "
+        or any(a[-1] == " " and b[0] == " " for a, b in pairwise(pieces))
     ):
         return " ".join(s.split())
     return s

@@ -5,7 +5,7 @@ from __future__ import annotations
 import unicodedata
 
 import pytest
-from hypothesis import given
+from hypothesis import given, settings
 from hypothesis import strategies as st
 
 from checks.text import (
@@ -15,6 +15,7 @@ from checks.text import (
     fold_aligned,
     match_key,
     normalize,
+    normalize_runs,
     phrase_in,
     slug_words,
     slugify,
@@ -245,3 +246,23 @@ def test_fold_aligned_long_texts_decode_alike(extra: str) -> None:
     assert len(text) > 256
     assert fold_aligned(text) == _fold_aligned_reference(text)
     assert fold(text) == " ".join(_fold_aligned_reference(text).split())
+
+
+@settings(max_examples=400, deadline=None)
+@given(
+    st.lists(
+        st.sampled_from(
+            [_VIETNAMESE, " ", "  ", "x\u0301", "e", "\u0301", "\u200b", "Tin tức " * 40]
+        ),
+        max_size=14,
+    ).map("".join),
+    st.lists(st.integers(min_value=0, max_value=2000), max_size=10),
+)
+def test_normalize_runs_is_normalize_of_the_joined_runs(raw: str, cuts: list[int]) -> None:
+    """Runs of a normalised text (as a crawled page's main text is): doubled and edge
+    spaces and NFC compositions where runs meet, short and long texts."""
+    source = normalize(raw)
+    bounds = sorted({min(c, len(source)) for c in cuts} | {0, len(source)})
+    runs = [b for i in range(0, len(bounds) - 1, 2) for b in bounds[i : i + 2]]
+    joined = "".join(source[runs[i] : runs[i + 1]] for i in range(0, len(runs), 2))
+    assert normalize_runs(source, runs) == normalize(joined)
