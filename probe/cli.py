@@ -306,10 +306,12 @@ def _progress_bar() -> Any:
     rich is imported only when a bar is shown: a run without a terminal (cron, a pipe,
     `--format json` to a file) never loads it.
     """
+    from rich.console import Console
     from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn
 
     return Progress(
         TextColumn("{task.description}"), BarColumn(), MofNCompleteColumn(), TimeElapsedColumn(),
+        console=Console(stderr=True),  # stdout carries the report (JSON, CSV) and stays clean
         transient=True,
     )  # fmt: skip
 
