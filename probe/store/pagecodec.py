@@ -142,7 +142,7 @@ _UCS2 = _ucs2_offset()
 _UCS2_MIN = 64  # shorter texts are encoded: copying them costs nothing worth a check
 # One array type for every view, sliced to the text's bytes: `c_char * n` per text made
 # (and kept) a new ctypes type per length, 0.02 ms each. Nothing reads past the slice.
-_MEMORY = ctypes.c_char * (1 << 40)
+_MEMORY = ctypes.c_char * sys.maxsize
 
 
 def utf16_le(text: str) -> bytes | memoryview:
