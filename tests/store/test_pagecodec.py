@@ -430,3 +430,26 @@ def test_an_entry_made_from_the_view_is_the_codec_s_entry() -> None:
     raw = brotli.decompress(_text_part(data))
     assert raw.endswith(text.encode("utf-16-le", "surrogatepass"))
     assert decode_page(data, base=URL, **_fetch_fields()) == page
+
+
+def test_a_link_seen_before_is_handed_out_again() -> None:
+    """Pages of a portal repeat their menus: a link decoded before comes back as the same
+    (frozen) object, and every page still equals its parse."""
+    first = _page()
+    second = replace(first, links=(*first.links[1:], Link("http://127.0.0.1/moi", "Mới")))
+    one = decode_page(encode_page(first), base=URL, **_fetch_fields())
+    two = decode_page(encode_page(second), base=URL, **_fetch_fields())
+    assert one == first and two == second
+    assert all(a is b for a, b in zip(one.links[1:], two.links, strict=False))
+
+
+def test_links_kept_for_reuse_are_bounded(monkeypatch: pytest.MonkeyPatch) -> None:
+    """Past `_SHARED_MAX` the links kept are dropped, and links are still built right."""
+    monkeypatch.setattr(pagecodec, "_SHARED_MAX", 3)
+    pages = [
+        replace(_page(), links=tuple(Link(f"http://127.0.0.1/{i}/{k}", "Trang") for k in range(4)))
+        for i in range(5)
+    ]
+    for page in pages * 2:
+        assert decode_page(encode_page(page), base=URL, **_fetch_fields()) == page
+        assert len(pagecodec._SHARED) <= 3
