@@ -16,9 +16,12 @@ package, next to the working tree's, and parses each page with both:
   marker characters, base, html/body classes).
 
 Each page is also given to the new version as UTF-8 bytes (what `decode_html` hands the
-crawler's parse when the body is the UTF-8 of its text), which must give the old
-version's `Page` for the text too ("bytes" below); demo and real pages also check that
-`decode_html` only hands over bytes that decode to `decode_body`'s text.
+crawler's parse when the body is UTF-8), which must give the old version's `Page` for
+the text too ("bytes" below); a page that is not NFC is given so as well, decomposed
+(`decode_html` hands such a body over as sent), and must give the old version's `Page`
+for its NFC text, as `decode_body` gives it ("as sent"; `--fuzz` pages are tried
+decomposed too). Demo and real pages also check that `decode_html` only hands over
+bytes that decode to `decode_body`'s text but for NFC.
 
 Usage: compare_extract.py [--rev HEAD] [--fleet DIR] [--real DIR] [--recorded FILE]
 [--fuzz N] [--time] — prints the number of pages compared per source and every
@@ -39,6 +42,7 @@ import subprocess
 import sys
 import tempfile
 import time
+import unicodedata
 from collections.abc import Callable, Iterator
 from datetime import date
 from pathlib import Path
@@ -106,7 +110,8 @@ def _decoded(body: bytes, content_type: str) -> str:
 
     text, charset = decode_body(body, content_type)
     markup, html_charset = decode_html(body, content_type)
-    same = markup == text if isinstance(markup, str) else markup.decode("utf-8") == text
+    as_text = markup if isinstance(markup, str) else markup.decode("utf-8")
+    same = unicodedata.normalize("NFC", as_text) == text
     if not same or charset != html_charset:
         raise AssertionError(f"decode_html disagrees with decode_body ({charset})")
     return text
@@ -147,7 +152,8 @@ _FUZZ_LEAF = [
     "<img alt='ngoài'>", "<input name='q' placeholder='Tìm'>", "<button>Gửi</button>",
     "<time datetime='2024-02-30'>x</time>", "<time datetime='2024-02-03'>3/2</time>",
     "<meta name='DC.title' content=' Tiêu đề '>", "<title>Tiêu  đề</title>",
-    "<base href='/goc/'>",
+    "<base href='/goc/'>", "<a href='/giới-thiệu/tổ-chức' title='Cơ cấu'>Tổ chức</a>",
+    "<meta name='Tác giả' content='Sở'>", "<form action='/tìm-kiếm'><input name='từ'></form>",
 ]  # fmt: skip
 
 
@@ -233,6 +239,30 @@ def diff(old: Any, new: Any) -> list[str]:
     return out
 
 
+def _as_sent(
+    old_parse: Callable[..., Any], new_parse: Callable[..., Any], item: Item, decompose: bool
+) -> list[str]:
+    """The new parse of a body that is not NFC, as sent, against the old parse of its NFC
+    text (what the crawler parsed before `decode_html` handed such bodies over as sent):
+    the page itself when it is not NFC, and its decomposed form (for fuzz pages)."""
+    html = item[1]
+    if not isinstance(html, str):
+        return []
+    nfc = unicodedata.normalize("NFC", html)
+    problems: list[str] = []
+    for as_sent in {html, unicodedata.normalize("NFD", html) if decompose else html}:
+        if as_sent == nfc:
+            continue
+        try:
+            body = as_sent.encode("utf-8")
+        except UnicodeEncodeError:
+            continue
+        old = _run(old_parse, (item[0], nfc, *item[2:]))
+        new = _run(new_parse, (item[0], body, *item[2:]))
+        problems += [f"as sent {p}" for p in diff(old, new)]
+    return problems
+
+
 def _clear_caches(package: str) -> None:
     """Empty every `functools` cache of a version's modules: a crawl starts cold, and a
     timing over pages already parsed would find every link in the cache."""
@@ -300,6 +330,7 @@ def main() -> None:
                 if encoded is not None:
                     as_bytes = _run(new_parse, (item[0], encoded, *item[2:]))
                     problems += [f"bytes {p}" for p in diff(old, as_bytes)]
+                    problems += _as_sent(old_parse, new_parse, item, a.fuzz > 0)
                 if problems and dataclasses.is_dataclass(new):
                     texts = reference_texts(item[1])
                     verdict = (

@@ -29,7 +29,9 @@ from probe.textparse import find_dates, find_emails
 # (probe.store.pagecodec) are keyed by it, so a change re-parses every page once.
 # 2: a link href with whitespace before its fragment ("x.html #top") keeps it encoded
 # (canon); the page's own U+0001/U+0002 are never taken for region markers.
-EXTRACT_VERSION = 2
+# 3: attribute values (hrefs, form and meta names) are read NFC, as texts always were:
+# a UTF-8 body is parsed as sent even when it is not NFC (`decode_html`).
+EXTRACT_VERSION = 3
 MAX_LINKS = 2000
 MAX_DATES = 500
 # `str.translate` with a dict costs ~50 ns a character on non-ASCII text (2 ms for a
@@ -127,7 +129,12 @@ def _has_invisible(text: str) -> bool:
 
 def _attr(node: LexborNode, name: str) -> str:
     value = node.attributes.get(name)
-    return value if isinstance(value, str) else ""
+    return _nfc(value) if isinstance(value, str) else ""
+
+
+def _nfc(value: str) -> str:
+    """An attribute value NFC, as every text is (`_clean`): the markup may not be NFC."""
+    return value if value.isascii() else unicodedata.normalize("NFC", value)
 
 
 def parse_page(
@@ -135,8 +142,9 @@ def parse_page(
 ) -> Page:
     """Parse `html` fetched from `final_url` into an immutable `Page` (one parse).
 
-    `html` is the decoded text, or its UTF-8 encoding (`probe.net.decode.decode_html`):
-    lexbor parses UTF-8, and a text is encoded for it first (0.09 ms a fleet page).
+    `html` is the decoded text, or a UTF-8 body as sent (`probe.net.decode.decode_html`):
+    lexbor parses UTF-8, and a text is encoded for it first (0.09 ms a fleet page). Either
+    may be other than NFC: every text and attribute value read from it is made NFC.
     """
     # Imported here: probe.net's package __init__ imports the crawler, which imports us.
     from probe.net.canon import canonical
@@ -390,6 +398,8 @@ def _links(
         href = attributes.get("href")
         if not isinstance(href, str):
             href = ""
+        elif not href.isascii():
+            href = unicodedata.normalize("NFC", href)
         if href[:1] == "/" and href[1:2] != "/":
             context = origin  # root-relative: only the origin matters
         else:

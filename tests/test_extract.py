@@ -92,6 +92,44 @@ def test_utf8_bytes_give_the_page_of_the_text() -> None:
     assert as_text.text == "Nội dung \ufffd hết"
 
 
+def test_a_body_as_sent_that_is_not_nfc_gives_the_page_of_its_nfc_text() -> None:
+    """`decode_html` hands over a UTF-8 body without testing it for NFC: texts and the
+    attribute values read (hrefs, base, form and meta names) come out NFC all the same."""
+    html = HTML.replace('href="/gioi-thieu-chung"', 'href="/giới-thiệu"').replace(
+        "<head>", '<head><base href="/cổng/"><meta name="Tác giả" content="UBND">'
+    )
+    html = html.replace('name="keyword"', 'name="từ khóa"').replace("/tim-kiem", "/tìm-kiếm")
+    nfc = parse_page(html, url=URL, final_url=URL, status=200)
+    as_sent = unicodedata.normalize("NFD", html).encode()
+    assert as_sent != html.encode()
+    assert parse_page(as_sent, url=URL, final_url=URL, status=200) == nfc
+    assert any(link.url.endswith("/giới-thiệu") for link in nfc.links)
+    assert ("Tác giả", "UBND") in nfc.meta and nfc.forms[0].fields == ("từ khóa",)
+    assert nfc.forms[0].action == URL + "tìm-kiếm"
+
+
+def test_a_body_as_sent_is_read_as_a_browser_reads_it_where_nfc_rewrites_markup() -> None:
+    """Where NFC of the whole body would rewrite markup, the body as sent is read as
+    sent: a decomposed "menú" class still says menu, a mark after ">" is text."""
+    html = (
+        '<html><body><div class="menu\u0301"><a href="/a">A</a></div><p>Nội dung</p>'
+        "<b>\u0338 x</b></body></html>"
+    )
+    p = parse_page(html.encode(), url=URL, final_url=URL, status=200)
+    assert [(link.url, link.region) for link in p.links] == [(URL + "a", "nav")]
+    assert (p.text, p.main_text) == ("A Nội dung \u0338 x", "Nội dung \u0338 x")
+    nfc = parse_page(unicodedata.normalize("NFC", html), url=URL, final_url=URL, status=200)
+    assert (nfc.links[0].region, nfc.text) == ("body", "A Nội dung")  # "<b≯ x</b>"
+
+
+def test_attribute_values_are_read_nfc() -> None:
+    """A character reference that decomposes a letter in an attribute value: the value
+    is read NFC, as the text around it always was."""
+    html = '<html><body><a href="/ve&#x300;" title="Ve&#x300;">Ve&#x300;</a></body></html>'
+    (link,) = parse_page(html, url=URL, final_url=URL, status=200).links
+    assert (link.url, link.title, link.text) == (URL + "vè", "Vè", "Vè")
+
+
 def test_footer_fallback_without_footer_element() -> None:
     html = (
         "<html><body><div>Menu</div><div class='x'><p>Nội dung</p></div>"
