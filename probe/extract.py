@@ -127,8 +127,10 @@ def _has_invisible(text: str) -> bool:
     )
 
 
-def _attr(node: LexborNode, name: str) -> str:
-    value = node.attributes.get(name)
+def _attr(attributes: dict[str, str | None], name: str) -> str:
+    """An attribute's value from `node.attributes` (which builds the whole dict each time
+    it is read: read it once per node), NFC; "" if absent or empty."""
+    value = attributes.get(name)
     return _nfc(value) if isinstance(value, str) else ""
 
 
@@ -153,7 +155,7 @@ def parse_page(
     by_tag = _elements(tree)
     base = final_url or url
     if "base" in by_tag:
-        base = canonical(_attr(by_tag["base"][0], "href"), base) or base
+        base = canonical(_attr(by_tag["base"][0].attributes, "href"), base) or base
 
     roots = [
         (region, root)
@@ -476,23 +478,25 @@ def _form(node: LexborNode, base: str) -> Form:
     words: list[str] = []
     has_file = False
     for field in _css(node, "input, select, textarea, button"):
-        name = _attr(field, "name") or _attr(field, "id")
-        kind = _attr(field, "type").lower()
+        attributes = field.attributes
+        name = _attr(attributes, "name") or _attr(attributes, "id")
+        kind = _attr(attributes, "type").lower()
         if name and field.tag != "button":
             names.append(name)
         has_file = has_file or kind == "file"
         for attr in ("placeholder", "title", "aria-label"):
-            if v := _attr(field, attr):
+            if v := _attr(attributes, attr):
                 words.append(v)
-        if kind in ("submit", "button") and (v := _attr(field, "value")):
+        if kind in ("submit", "button") and (v := _attr(attributes, "value")):
             words.append(v)
         if field.tag == "button":
             words.append(field.text(separator=" "))
     words.extend(label.text(separator=" ") for label in _css(node, "label"))
-    action = _attr(node, "action")
+    form = node.attributes
+    action = _attr(form, "action")
     return Form(
         action=(canonical(action, base) or action) if action else base,
-        method=(_attr(node, "method") or "get").lower(),
+        method=(_attr(form, "method") or "get").lower(),
         fields=tuple(names),
         has_file_input=has_file,
         text=_clean(" ".join(words))[:500],
@@ -502,16 +506,18 @@ def _form(node: LexborNode, base: str) -> Form:
 def _meta(nodes: Any) -> list[tuple[str, str]]:
     out: list[tuple[str, str]] = []
     for node in nodes:
-        name = _attr(node, "name") or _attr(node, "property") or _attr(node, "http-equiv")
+        attributes = node.attributes
+        name = _attr(attributes, "name") or _attr(attributes, "property")
+        name = name or _attr(attributes, "http-equiv")
         if name:
-            out.append((name, _clean(_attr(node, "content"))))
+            out.append((name, _clean(_attr(attributes, "content"))))
     return out
 
 
 def _time_dates(nodes: Any) -> list[DateMention]:
     out: list[DateMention] = []
     for node in nodes:
-        raw = _attr(node, "datetime")[:10]
+        raw = _attr(node.attributes, "datetime")[:10]
         try:
             value = date.fromisoformat(raw)
         except ValueError:
