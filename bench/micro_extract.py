@@ -6,7 +6,12 @@ a fleet run. Pages are parsed in crawl order (portal by portal) with the extract
 caches emptied first, as a crawl starts; each figure is the median of `--repeat` passes.
 `parse_page_bytes_ms` parses the UTF-8 body as `decode_html` hands it over, and
 `decode_html_ms` is that decoding (what the crawl spends on a page before parsing).
-Usage: micro_extract.py [--fleet DIR] [--pages 200] [--repeat 5]
+With `--baseline REV`, it times instead what the crawl does with a page, `decode_html`
+then `parse_page`, for REV's `probe/net/decode.py`, `probe/extract.py`,
+`probe/textparse/` and `probe/net/canon.py` against the working tree's, in one process,
+rounds interleaved (machine noise hits both alike), and prints both medians and the
+median of the per-round differences; both must give the same `Page` for every page.
+Usage: micro_extract.py [--fleet DIR] [--pages 200] [--repeat 5] [--baseline REV]
 """
 
 from __future__ import annotations
@@ -14,8 +19,11 @@ from __future__ import annotations
 import argparse
 import json
 import statistics
+import subprocess
 import sys
+import tempfile
 import time
+import types
 from collections.abc import Callable
 from pathlib import Path
 from typing import Any
@@ -60,13 +68,63 @@ def _per_page_ms(fn: Callable[[Any], object], items: list[Any], repeat: int) -> 
     return statistics.median(runs)
 
 
+def _baseline(rev: str, pages: list[tuple[str, str]], repeat: int) -> dict[str, Any]:
+    """`decode_html` + `parse_page` of `rev` against the working tree (see the top)."""
+    sys.path.insert(0, str(Path(__file__).resolve().parent))
+    from compare_extract import ROOT, _clear_caches, load_old
+
+    old_parse = load_old(rev, Path(tempfile.mkdtemp())).parse_page
+    source = subprocess.run(
+        ["git", "show", f"{rev}:probe/net/decode.py"],
+        cwd=ROOT, check=True, capture_output=True, text=True,
+    ).stdout  # fmt: skip
+    old_decode = types.ModuleType("old_decode")
+    exec(compile(source, f"{rev}:probe/net/decode.py", "exec"), old_decode.__dict__)
+    bodies = [(url, html.encode()) for url, html in pages]
+    content_type = "text/html; charset=utf-8"  # what the fleet's nginx sends
+
+    def crawl(decode: Any, parse: Any, package: str) -> tuple[float, list[Any]]:
+        _clear_caches(package)
+        out = []
+        start = time.process_time()
+        for url, body in bodies:
+            markup, charset = decode(body, content_type)
+            out.append(parse(markup, url=url, final_url=url, status=200, charset=charset))
+        return (time.process_time() - start) * 1000 / len(bodies), out
+
+    olds, news, diffs = [], [], []
+    for _ in range(repeat):
+        old_ms, old_pages = crawl(old_decode.decode_html, old_parse, "oldprobe")
+        new_ms, new_pages = crawl(decode_html, parse_page, "probe")
+        if old_pages != new_pages:
+            sys.exit("the two versions give different pages: bench/compare_extract.py says where")
+        olds.append(old_ms)
+        news.append(new_ms)
+        diffs.append(new_ms - old_ms)
+    return {
+        "pages": len(pages),
+        "rounds": repeat,
+        "baseline": rev,
+        "decode_parse_ms_baseline": statistics.median(olds),
+        "decode_parse_ms": statistics.median(news),
+        "median_difference_ms": statistics.median(diffs),
+    }
+
+
 def main() -> None:
     ap = argparse.ArgumentParser(description=__doc__)
     ap.add_argument("--fleet", type=Path, default=Path("bench/out/fleet-200"))
     ap.add_argument("--pages", type=int, default=200)
     ap.add_argument("--repeat", type=int, default=5)
+    ap.add_argument("--baseline", metavar="REV", help="time REV against the working tree")
     a = ap.parse_args()
     pages = _pages(a.fleet, a.pages)
+    if a.baseline:
+        figures = _baseline(a.baseline, pages, a.repeat)
+        print(
+            json.dumps({k: round(v, 4) if isinstance(v, float) else v for k, v in figures.items()})
+        )
+        return
     parsed = [parse_page(html, url=url, final_url=url, status=200) for url, html in pages]
     texts = [p.text for p in parsed]
     bodies = [(url, html.encode()) for url, html in pages]
