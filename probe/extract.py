@@ -228,7 +228,7 @@ def _region_of(roots: list[tuple[str, LexborNode]]) -> dict[int, str]:
     the outermost roots of a region are searched: a root inside another root of its own
     region (a menu's lists and items inside the `<nav>`, or a root found twice, by two
     of its region's selectors) holds no link the outer one does not, and gives the same
-    region. A fleet page has 13 roots and 3 outermost ones; each query walks its root's
+    region. A fleet page has 13 roots and 4 outermost ones; each query walks its root's
     subtree, so the nested ones cost as much as the outer ones again (0.055 → 0.027 ms a
     fleet page, the climb to the document root included).
     """
