@@ -23,6 +23,7 @@ earlier still keep their `encoding` (`zlib`), which every reader honours.
 
 from __future__ import annotations
 
+import functools
 import hashlib
 import zlib
 from collections.abc import Iterator, Mapping, Sequence
@@ -32,10 +33,9 @@ from typing import Any
 
 import brotli
 from sqlalchemy import Connection, bindparam, select, update
-from sqlalchemy.dialects import postgresql, sqlite
 
 from probe.store.models import Blob
-from probe.store.rows import Executor
+from probe.store.rows import Executor, dialect_insert
 
 CHUNK = 500  # keeps IN (...) lists well under every backend's parameter limit
 # A week: a row seen nightly is rewritten one night in seven or eight instead of every
@@ -175,7 +175,10 @@ def _blob_upsert(insert: Any) -> Any:
     )
 
 
-_UPSERT = {"sqlite": _blob_upsert(sqlite.insert), "postgresql": _blob_upsert(postgresql.insert)}
+@functools.cache
+def _upsert(dialect: str) -> Any:
+    """The body upsert of a backend, built once (SQLAlchemy caches its compiled SQL)."""
+    return _blob_upsert(dialect_insert(dialect))
 
 
 # Bodies: `touch_stored(conn, hashes, now)` marks the stored (not pruned) ones as seen.
@@ -219,7 +222,7 @@ def store_bodies(
             "last_seen_at": now,
         }
     if fresh:
-        conn.execute(_UPSERT[conn.dialect.name], list(fresh.values()))
+        conn.execute(_upsert(conn.dialect.name), list(fresh.values()))
 
 
 def load_body(conn: Executor, sha256: str) -> bytes | None:

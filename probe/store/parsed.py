@@ -9,18 +9,18 @@ the retention is never pruned, one no longer used goes within retention + the sl
 
 from __future__ import annotations
 
+import functools
 from collections.abc import Iterable, Sequence
 from datetime import datetime
 from typing import Any
 
 from sqlalchemy import Connection, bindparam, delete, select, update
-from sqlalchemy.dialects import postgresql, sqlite
 
 from probe.artifacts import Page
 from probe.store.blobs import CoarseTouch, chunks
 from probe.store.models import ParsedPage
 from probe.store.pagecodec import encode_page
-from probe.store.rows import Executor
+from probe.store.rows import Executor, dialect_insert
 
 _PARSED = ParsedPage.__table__
 # Built once and bound per call: SQLAlchemy caches the compiled SQL but not the statement,
@@ -31,11 +31,14 @@ _LOAD = select(_PARSED.c.key, _PARSED.c.data).where(_IN_KEYS)
 _CACHED = select(_PARSED.c.key, _STALE.label("stale")).where(_IN_KEYS)
 _TOUCH = update(_PARSED).where(_IN_KEYS, _STALE).values(last_seen_at=bindparam("now"))
 _TOUCH_RETURNING = _TOUCH.returning(_PARSED.c.key)
-# Another writer (PostgreSQL) may have cached the same parse meanwhile: theirs stays.
-_INSERT = {
-    "sqlite": sqlite.insert(ParsedPage).on_conflict_do_nothing(index_elements=["key"]),
-    "postgresql": postgresql.insert(ParsedPage).on_conflict_do_nothing(index_elements=["key"]),
-}
+
+
+@functools.cache
+def _insert(dialect: str) -> Any:
+    """Another writer (PostgreSQL) may have cached the same parse meanwhile: theirs stays."""
+    return dialect_insert(dialect)(ParsedPage).on_conflict_do_nothing(index_elements=["key"])
+
+
 _PRUNE = delete(_PARSED).where(_PARSED.c.last_seen_at < bindparam("cutoff"))
 
 
@@ -82,7 +85,7 @@ def store_parsed(
         if key not in cached
     ]
     if fresh:
-        conn.execute(_INSERT[conn.dialect.name], fresh)
+        conn.execute(_insert(conn.dialect.name), fresh)
 
 
 def prune_parsed(s: Executor, cutoff: datetime) -> int:

@@ -29,7 +29,8 @@ code = main(sys.argv[1:])
 loaded = sorted({m.split(".")[0] for m in sys.modules if m.startswith(("rich", "pygments"))})
 print(json.dumps({"code": code, "loaded": loaded, "httpx_main": "httpx._main" in sys.modules
                   and sys.modules["httpx._main"] is not None, "gc": gc.isenabled(),
-                  "frozen": gc.get_freeze_count()}), file=sys.stderr)
+                  "frozen": gc.get_freeze_count(),
+                  "postgresql": "sqlalchemy.dialects.postgresql" in sys.modules}), file=sys.stderr)
 """
 
 
@@ -60,6 +61,7 @@ def test_json_run_loads_no_terminal_library_and_freezes_what_it_loaded(tmp_path:
     doc = json.loads(out)
     assert seen["code"] == 0 and doc["portals"] == [] and doc["run"]["status"] == "finished"
     assert seen["loaded"] == [] and seen["httpx_main"] is False
+    assert seen["postgresql"] is False  # a SQLite run needs no PostgreSQL dialect
     # the collector is back on, and the libraries, ruleset and store are out of its sight
     assert seen["gc"] is True and int(str(seen["frozen"])) > 100_000
 
