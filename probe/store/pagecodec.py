@@ -21,8 +21,7 @@ are mostly runs of `text` (the same words outside or inside the region roots), s
 stored as `[start, end]` slices of it, with literal strings where they are not; that
 halves the bytes to compress and to decompress. UTF-16 is what CPython holds Vietnamese
 text as, so turning it back into a `str` is nearly a copy (UTF-8 cost 0.09 ms a fleet page,
-more than decompressing), and writing it needs no encoding at all: the text's own code
-units are compressed (`utf16_le`). Links, the bulk of the head, are stored as a table of
+more than decompressing). Links, the bulk of the head, are stored as a table of
 their distinct values and each link's indices into it (`_link_table`), and rebuilt without
 going through the frozen dataclass `__init__`.
 
@@ -43,11 +42,9 @@ able to run code.
 from __future__ import annotations
 
 import codecs
-import ctypes
 import hashlib
 import json
 import struct
-import sys
 import zlib
 from dataclasses import fields
 from datetime import date
@@ -102,7 +99,7 @@ def encode_page(page: Page) -> bytes:
     texts = _dumps([main, _compact(text, page.footer_text)])
     packer = brotli.Compressor(quality=TEXT_QUALITY)
     lazy = packer.process(_TEXTS.pack(len(texts)) + texts)
-    lazy += packer.process(utf16_le(text))
+    lazy += packer.process(text.encode("utf-16-le", "surrogatepass"))
     lazy += packer.finish()
     doc = [
         _FORMAT,
@@ -123,52 +120,6 @@ def encode_page(page: Page) -> bytes:
     ]
     head = _dumps(doc)
     return _PREFIX.pack(_FORMAT, len(head), zlib.crc32(head)) + head + lazy
-
-
-def _ucs2_offset() -> int | None:
-    """Where CPython keeps a compact UCS-2 string's code units, counted from `id()`, or
-    None where this interpreter does not hold strings so (then every text is encoded)."""
-    if sys.implementation.name != "cpython" or sys.byteorder != "little":
-        return None
-    probe = "".join(["\u1ea1", "x"] * 40)  # made here: a fresh, compact UCS-2 string
-    offset = sys.getsizeof(probe) - 2 * (len(probe) + 1)
-    if offset <= 0:
-        return None
-    held = ctypes.string_at(id(probe) + offset, 2 * len(probe))  # inside the object
-    return offset if held == probe.encode("utf-16-le") else None
-
-
-_UCS2 = _ucs2_offset()
-_UCS2_MIN = 64  # shorter texts are encoded: copying them costs nothing worth a check
-# One array type for every view, sliced to the text's bytes: `c_char * n` per text made
-# (and kept) a new ctypes type per length, 0.02 ms each. Nothing reads past the slice.
-_MEMORY = ctypes.c_char * sys.maxsize
-
-
-def utf16_le(text: str) -> bytes | memoryview:
-    """`text.encode("utf-16-le", "surrogatepass")`, or a view of the same bytes where
-    CPython already holds them.
-
-    A Vietnamese text is held as UCS-2 (every character below U+10000), which in memory on
-    a little-endian machine is its UTF-16-LE encoding, lone surrogates included; the codec
-    still walks it character by character (0.07-0.10 ms a fleet page, a third of encoding
-    an entry). So a compact UCS-2 `str` is handed to brotli as a view of its own code
-    units: `sys.getsizeof` is exactly the header plus 2 bytes a character (and the NUL)
-    for such a string only (a Latin-1, ASCII or UCS-4 one, a subclass, one with a cached
-    UTF-8 copy or a legacy two-block one of 64 characters or more never adds up to that),
-    and the header's size is measured once on a string made for it (`_ucs2_offset`). The
-    view is valid while `text` lives; the caller compresses it at once.
-    """
-    n = len(text)
-    if (
-        _UCS2 is not None
-        and n >= _UCS2_MIN
-        and type(text) is str
-        and not text.isascii()
-        and sys.getsizeof(text) == _UCS2 + 2 * (n + 1)
-    ):
-        return memoryview(_MEMORY.from_address(id(text) + _UCS2))[: 2 * n]
-    return text.encode("utf-16-le", "surrogatepass")
 
 
 def decode_page(data: bytes, *, base: str, **fetch_fields: Any) -> Page | None:
