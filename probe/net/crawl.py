@@ -264,24 +264,38 @@ class _Crawl:
         self.enqueue_links(page, depth)
 
     async def breadth_first(self) -> None:
-        """Fetch queued pages, a few at a time (the host gate spaces them)."""
+        """Fetch queued pages, a few at a time (the host gate spaces them).
+
+        Pages still in flight when this is cancelled (the portal's hard timeout) are
+        cancelled and awaited before the cancellation goes on: `asyncio.wait` leaves its
+        tasks running, and they would go on fetching for a portal already finished and
+        adding pages and bodies to artifacts the runner is storing.
+        """
         workers = max(1, self.settings.per_host_concurrency)
         running: set[asyncio.Task[None]] = set()
-        while self.queue or running:
-            while (
-                self.queue and len(running) < workers and self.attempted < self.settings.max_pages
-            ):
-                if time.monotonic() >= self.deadline:
-                    self.stop_for_deadline()
+        try:
+            while self.queue or running:
+                while (
+                    self.queue
+                    and len(running) < workers
+                    and self.attempted < self.settings.max_pages
+                ):
+                    if time.monotonic() >= self.deadline:
+                        self.stop_for_deadline()
+                        break
+                    order, url, depth = self.queue.popleft()
+                    self.attempted += 1
+                    running.add(asyncio.create_task(self.visit(order, url, depth)))
+                if not running:
                     break
-                order, url, depth = self.queue.popleft()
-                self.attempted += 1
-                running.add(asyncio.create_task(self.visit(order, url, depth)))
-            if not running:
-                break
-            done, running = await asyncio.wait(running, return_when=asyncio.FIRST_COMPLETED)
-            for task in done:
-                task.result()
+                done, running = await asyncio.wait(running, return_when=asyncio.FIRST_COMPLETED)
+                for task in done:
+                    task.result()
+        finally:
+            for task in running:
+                task.cancel()
+            if running:
+                await asyncio.gather(*running, return_exceptions=True)
 
     def stop_for_deadline(self) -> None:
         if self.stopped is None:

@@ -2,16 +2,20 @@
 
 from __future__ import annotations
 
+import asyncio
 import tracemalloc
 from dataclasses import replace
+from typing import Any
 
 import pytest
 
-from probe.net.crawl import Validator
+from probe.artifacts import PortalArtifacts
+from probe.net.client import build_client
+from probe.net.crawl import Validator, _Crawl, crawl_portal
 from probe.settings import ConnectTo, Settings
 from probe.store.blobs import raw_body
 from probe.store.pagecodec import encode_page
-from tests.net.net_faults import FaultServer, run_crawl
+from tests.net.net_faults import NOW, FaultServer, run_crawl
 
 
 def test_normal_portal(server: FaultServer, settings: Settings) -> None:
@@ -224,3 +228,41 @@ def test_cached_parse_that_does_not_fit_fetches_the_body(
     assert again.outcome == "checked" and again.home is not None
     assert not again.home.not_modified and again.home.title == home.title
     assert again.home.content_hash == home.content_hash and home.content_hash in again.bodies
+
+
+def test_pages_in_flight_at_the_hard_timeout_are_cancelled(
+    settings: Settings, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """When the portal's hard timeout (deadline + 1 s) cuts the crawl, the pages still
+    being visited stop with it: none goes on fetching or adds to the artifacts after the
+    portal is finished."""
+    visit = _Crawl.visit
+    started: list[str] = []
+    cancelled: list[str] = []
+
+    async def stuck(self: _Crawl, order: int, url: str, depth: int) -> None:
+        started.append(url)
+        try:
+            await asyncio.sleep(30)  # a visit that ignores the portal deadline
+        except asyncio.CancelledError:
+            cancelled.append(url)
+            raise
+        await visit(self, order, url, depth)
+
+    monkeypatch.setattr(_Crawl, "visit", stuck)
+
+    async def go() -> tuple[PortalArtifacts, list[str], list[asyncio.Task[Any]]]:
+        async with build_client(settings, engine="aiohttp") as client:
+            site = await crawl_portal(
+                client, "http://site.test/", agency_id="a", agency_level="district",
+                settings=settings.with_(portal_deadline=0.3), now=NOW,
+            )  # fmt: skip
+            stopped = list(cancelled)  # asyncio.run cancels what is left only at its end
+            others = [t for t in asyncio.all_tasks() if t is not asyncio.current_task()]
+            return site, stopped, others
+
+    site, stopped, others = asyncio.run(go())
+    assert site.outcome == "checked" and site.reason is not None
+    assert site.reason.code == "deadline" and [p.url for p in site.pages] == ["http://site.test/"]
+    assert started and sorted(stopped) == sorted(started)
+    assert not [t for t in others if "stuck" in repr(t.get_coro())]
