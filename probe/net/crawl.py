@@ -16,13 +16,14 @@ from collections import deque
 from collections.abc import Mapping
 from dataclasses import dataclass, replace
 from datetime import UTC, datetime
+from typing import Any
 
 import httpx
 
 from probe.artifacts import FetchFailure, Link, Page, PortalArtifacts, Reason, TlsInfo
 from probe.extract import parse_page
 from probe.net.canon import canonical, same_site
-from probe.net.decode import decode_html
+from probe.net.decode import declares_utf8, decode_html
 from probe.net.fetch import FetchResult, fetch
 from probe.net.guard import AddressPolicy, RefusedAddress
 from probe.net.hosts import HostGate
@@ -177,15 +178,12 @@ class _Crawl:
                 raise _NeedBody(url)
         if not _is_html(content_type, body):
             return None
-        # The body itself when it is the UTF-8 of its text: lexbor need not encode it again.
-        markup, charset = decode_html(body, content_type)
         digest, packed = pack_body(body)  # compressed now: kept until the portal is stored
         self.bodies[digest] = packed
-        return parse_page(
-            markup,
+        return parse_body(
+            body,
             status=status,
             content_type=content_type,
-            charset=charset,
             etag=etag,
             last_modified=last_modified,
             content_hash=digest,
@@ -305,6 +303,23 @@ class _Crawl:
             url = self.queue[0][1] if self.queue else self.root
             self.failures.append(FetchFailure(url, "deadline", self.stopped.message))
         self.queue.clear()
+
+
+def parse_body(body: bytes, *, content_type: str, **fields: Any) -> Page:
+    """`parse_page` of a fetched body, decoded as `decode_html` decodes it.
+
+    A body that declares UTF-8 is parsed as sent, and kept unless its text or title holds
+    a replacement character (bytes that are not UTF-8, or a U+FFFD the page really
+    holds): only then is it decoded the careful way, which may find windows-1258, and
+    parsed again. The same page either way (the parser replaces bad bytes as Python's
+    decoder does), without decoding every body once only to validate it.
+    """
+    if declares_utf8(body, content_type):
+        page = parse_page(body, content_type=content_type, charset="utf-8", **fields)
+        if "\ufffd" not in page.text and "\ufffd" not in page.title:
+            return page
+    markup, charset = decode_html(body, content_type)
+    return parse_page(markup, content_type=content_type, charset=charset, **fields)
 
 
 def _outcome(result: FetchResult) -> tuple[str, Reason]:
