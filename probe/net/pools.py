@@ -17,15 +17,11 @@ the aiohttp engine needs no router: `AiohttpTransport` sends through one session
 aiohttp's exceptions onto the httpx ones `fetch._classify` reads, so every failure keeps
 its code. `fetch` reads a response through `Reply` on either engine; on aiohttp that is
 `AiohttpReply`, straight over aiohttp's response, because making an `httpx.Request` and
-`httpx.Response` for every page was about a third of the fetch path's CPU. A GET whose
-session and headers aiohttp would add nothing to goes shorter still (`_lean_get`): the
-connector, connection protocol and parser are aiohttp's, `ClientSession._request` with
-its `ClientRequest` and `ClientResponse` is left out, for the same bytes both ways.
+`httpx.Response` for every page was about a third of the fetch path's CPU.
 """
 
 from __future__ import annotations
 
-import inspect
 import time
 import typing
 from collections.abc import AsyncIterator, Callable
@@ -34,8 +30,6 @@ from dataclasses import dataclass, field
 import aiohttp
 import httpx
 import yarl
-from aiohttp.client_proto import ResponseHandler
-from aiohttp.http_exceptions import HttpProcessingError
 
 
 @dataclass(slots=True)
@@ -303,9 +297,7 @@ class HttpxReply:
         await self.response.aclose()
 
 
-async def _aiohttp_chunks(
-    response: aiohttp.ClientResponse | _LeanResponse,
-) -> AsyncIterator[bytes]:
+async def _aiohttp_chunks(response: aiohttp.ClientResponse) -> AsyncIterator[bytes]:
     """The raw body as aiohttp hands it over; its failures raised as httpx's."""
     content = response.content
     try:
@@ -316,8 +308,7 @@ async def _aiohttp_chunks(
 
 
 class AiohttpReply:
-    """A `Reply` straight over aiohttp's response (or `_LeanResponse`, a GET sent the
-    short way): no httpx objects on the way.
+    """A `Reply` straight over aiohttp's response: no httpx objects on the way.
 
     The fields are those an `httpx.Response` made from the same response would give
     (`raw_header_dict` decodes as httpx does); failures while reading are raised as the
@@ -326,7 +317,7 @@ class AiohttpReply:
 
     __slots__ = ("headers", "response", "status")
 
-    def __init__(self, response: aiohttp.ClientResponse | _LeanResponse) -> None:
+    def __init__(self, response: aiohttp.ClientResponse) -> None:
         self.response = response
         self.status = response.status
         self.headers = raw_header_dict(response.raw_headers)
@@ -364,120 +355,6 @@ class _AiohttpBody(httpx.AsyncByteStream):
         self._response.release()
 
 
-# Header names whose presence makes aiohttp's ClientRequest write something of its own
-# (framing, auth from the URL, 100-continue): such a request is left to aiohttp.
-_FRAMING = frozenset({"content-length", "transfer-encoding", "content-encoding", "expect"})
-# What ClientRequest adds when absent (update_auto_headers): absent, aiohttp sends it.
-_AUTO = frozenset({"accept", "accept-encoding", "user-agent"})
-
-
-def _request_head(url: yarl.URL, headers: list[tuple[str, str]]) -> bytes | None:
-    """The bytes aiohttp's `ClientRequest.send` writes for a bodiless GET of `url` with
-    `headers`, or None when it would write anything else (then aiohttp sends it).
-
-    `ClientRequest` puts Host first and keeps the other fields in order as given, adds
-    the auto headers only when absent and, for a GET without a body, nothing more;
-    `_serialize_headers` writes "name: value" lines as UTF-8 and refuses CR or LF. Here
-    only ASCII fields without CR or LF, with Host first and once and the auto headers
-    present, take the short way, so the bytes cannot differ.
-    """
-    if url.scheme not in ("http", "https") or not url.raw_host or url.raw_user is not None:
-        return None
-    if url.raw_password is not None or not headers or headers[0][0].lower() != "host":
-        return None
-    lines = [f"GET {url.raw_path_qs} HTTP/1.1"]
-    names: set[str] = set()
-    for name, value in headers:
-        lower = name.lower()
-        if lower in _FRAMING or (lower == "host" and names):
-            return None
-        names.add(lower)
-        lines.append(f"{name}: {value}")
-    lines += ("", "")
-    head = "\r\n".join(lines)
-    breaks = len(lines) - 1  # CR and LF in a name or value would add to these
-    if head.count("\r") != breaks or head.count("\n") != breaks or not head.isascii():
-        return None
-    return head.encode("ascii") if names >= _AUTO else None
-
-
-def _lean_layout() -> bool:
-    """Whether the aiohttp seams `AiohttpTransport._lean_get` uses are as it expects
-    (aiohttp 3.10 to 3.14): else every request goes through `ClientSession.request`."""
-    try:
-        connect = list(inspect.signature(aiohttp.BaseConnector.connect).parameters)
-        params = set(inspect.signature(ResponseHandler.set_response_params).parameters)
-        request = set(inspect.signature(aiohttp.ClientRequest.__init__).parameters)
-    except (AttributeError, TypeError, ValueError):
-        return False
-    wanted = {"read_until_eof", "auto_decompress", "read_timeout", "read_bufsize"}
-    wanted |= {"timeout_ceil_threshold", "max_line_size", "max_field_size", "max_headers"}
-    return (
-        connect[:4] == ["self", "req", "traces", "timeout"]
-        and wanted <= params
-        and {"loop", "ssl"} <= request
-        and all(hasattr(ResponseHandler, a) for a in ("read", "start_timeout", "should_close"))
-    )
-
-
-# The session's own limits, passed on as `ClientSession._request` does (private fields).
-_SESSION_LIMITS = ("_read_bufsize", "_max_line_size", "_max_field_size", "_max_headers")
-_MISSING = object()
-
-
-def _lean_session(session: aiohttp.ClientSession) -> bool:
-    """Whether `ClientSession._request` would add nothing to a GET through `session` that
-    `_lean_get` leaves out: no default or skipped headers, no cookies, traces,
-    middlewares, base URL, proxies from the environment, raised statuses, silent
-    re-sends or forced closes, HTTP/1.1 (`client.aiohttp_session` builds it so)."""
-    private = {name: getattr(session, name, _MISSING) for name in _SESSION_LIMITS}
-    connector = session.connector
-    return (
-        _MISSING not in private.values()
-        and not session.headers
-        and not session.skip_auto_headers
-        and not session.trace_configs
-        and not session.trust_env
-        and session.version == aiohttp.HttpVersion11
-        and isinstance(session.cookie_jar, aiohttp.DummyCookieJar)
-        and getattr(session, "_middlewares", _MISSING) in ((), None)
-        and getattr(session, "_base_url", _MISSING) is None
-        and getattr(session, "_raise_for_status", _MISSING) is False
-        and getattr(session, "_retry_connection", _MISSING) is False
-        and connector is not None
-        and not connector.force_close
-        and hasattr(connector, "_timeout_ceil_threshold")
-    )
-
-
-class _LeanResponse:
-    """What `AiohttpReply` and `ProbeClient.open_get` read of a response sent the short
-    way: the fields `ClientResponse.start` would have set, and its release."""
-
-    __slots__ = ("_connection", "content", "raw_headers", "ssl_object", "status")
-
-    def __init__(
-        self,
-        connection: aiohttp.connector.Connection,
-        message: typing.Any,
-        payload: aiohttp.StreamReader,
-        ssl_object: typing.Any,
-    ) -> None:
-        self._connection: aiohttp.connector.Connection | None = connection
-        self.status: int = message.code
-        self.raw_headers: tuple[tuple[bytes, bytes], ...] = message.raw_headers
-        self.content = payload
-        self.ssl_object = ssl_object
-
-    def release(self) -> None:
-        """As `ClientResponse.release`: back to the pool if the body was read to its end
-        and the server keeps the connection, else closed (the connector decides on
-        `protocol.should_close`)."""
-        connection, self._connection = self._connection, None
-        if connection is not None:
-            connection.release()
-
-
 class AiohttpTransport(httpx.AsyncBaseTransport):
     """Send requests through one aiohttp session, made by `factory` on first use.
 
@@ -494,7 +371,6 @@ class AiohttpTransport(httpx.AsyncBaseTransport):
         self._session: aiohttp.ClientSession | None = None
         self._closed = False
         self._timeouts: dict[tuple[float | None, ...], aiohttp.ClientTimeout] = {}
-        self.lean = _LEAN_LAYOUT  # GETs the short way (`open`); False: all through aiohttp
 
     @property
     def session(self) -> aiohttp.ClientSession:
@@ -503,7 +379,6 @@ class AiohttpTransport(httpx.AsyncBaseTransport):
             if self._closed:  # a new session now would never be closed
                 raise RuntimeError("the transport has been closed")
             self._session = self._factory()
-            self.lean = self.lean and _lean_session(self._session)
         return self._session
 
     def _timeout(self, given: dict[str, float | None]) -> aiohttp.ClientTimeout:
@@ -557,80 +432,7 @@ class AiohttpTransport(httpx.AsyncBaseTransport):
         `url` must be what `str(httpx.URL(url))` gives (it is sent as it is) and `headers`
         the complete list, Host included, as `httpx.Request` would have sent them.
         """
-        session = self._session or self.session
-        if method == "GET" and self.lean and not session.closed:
-            target = yarl.URL(url, encoded=True)
-            head = _request_head(target, headers)
-            if head is not None:
-                try:
-                    response = await self._lean_get(session, target, head, self._timeout(timeout))
-                except _ERRORS as exc:
-                    _raise_as_httpx(exc)
-                return AiohttpReply(response)
         return AiohttpReply(await self._send(method, url, headers, timeout))
-
-    async def _lean_get(
-        self,
-        session: aiohttp.ClientSession,
-        url: yarl.URL,
-        head: bytes,
-        timeout: aiohttp.ClientTimeout,
-    ) -> _LeanResponse:
-        """What `session.request("GET", ...)` does for this session and request, without
-        its per-request machinery: connect through the same connector (pool, guard, TLS,
-        connect timeouts), write the bytes `ClientRequest.send` writes (`_request_head`),
-        read the head as `ClientResponse.start` does (1xx skipped, parser errors as
-        `ClientResponseError`), with the same read timeout and limits; failures are the
-        exceptions `session.request` raises. The body is read from the protocol's stream
-        as before. The fetch path costs 0.03-0.04 ms less CPU a page, 200 and 304 alike
-        (0.201 -> 0.169 and 0.145 -> 0.111 ms, `bench/micro_fetch.py --baseline`, 200
-        portals, 11 rounds, every result identical).
-        """
-        connector = session.connector
-        assert connector is not None
-        request = aiohttp.ClientRequest("GET", url, loop=session._loop, ssl=True)
-        try:
-            connection = await connector.connect(request, [], timeout)
-        except TimeoutError as exc:
-            raise aiohttp.ConnectionTimeoutError(
-                f"Connection timeout to host {request.url}"
-            ) from exc
-        protocol = connection.protocol
-        assert protocol is not None
-        protocol.set_response_params(
-            read_until_eof=True,
-            auto_decompress=session.auto_decompress,
-            read_timeout=timeout.sock_read,
-            read_bufsize=session._read_bufsize,
-            timeout_ceil_threshold=connector._timeout_ceil_threshold,
-            max_line_size=session._max_line_size,
-            max_field_size=session._max_field_size,
-            max_headers=session._max_headers,
-        )
-        try:
-            transport = protocol.transport
-            if transport is None or transport.is_closing():
-                raise aiohttp.ClientConnectionResetError("Cannot write to closing transport")
-            ssl_object = transport.get_extra_info("ssl_object")
-            transport.write(head)
-            protocol.start_timeout()
-            while True:
-                try:
-                    message, payload = await protocol.read()
-                except HttpProcessingError as exc:
-                    raise aiohttp.ClientResponseError(
-                        request.request_info,
-                        (),
-                        status=exc.code,
-                        message=exc.message,
-                        headers=exc.headers,
-                    ) from exc
-                if message.code < 100 or message.code > 199 or message.code == 101:
-                    break
-        except BaseException:
-            connection.close()
-            raise
-        return _LeanResponse(connection, message, payload, ssl_object)
 
     async def handle_async_request(self, request: httpx.Request) -> httpx.Response:
         try:
@@ -665,6 +467,3 @@ class AiohttpTransport(httpx.AsyncBaseTransport):
         session, self._session = self._session, None
         if session is not None:
             await session.close()
-
-
-_LEAN_LAYOUT = _lean_layout()
