@@ -30,7 +30,7 @@ from probe.textparse import find_dates, find_emails
 # 2: a link href with whitespace before its fragment ("x.html #top") keeps it encoded
 # (canon); the page's own U+0001/U+0002 are never taken for region markers.
 # 3: attribute values (hrefs, form and meta names) are read NFC, as texts always were:
-# a UTF-8 body is parsed as sent even when it is not NFC (`decode_html`).
+# a UTF-8 body is parsed as sent even when it is not NFC (`probe.net.crawl.parse_body`).
 EXTRACT_VERSION = 3
 MAX_LINKS = 2000
 MAX_DATES = 500
@@ -144,7 +144,7 @@ def parse_page(
 ) -> Page:
     """Parse `html` fetched from `final_url` into an immutable `Page` (one parse).
 
-    `html` is the decoded text, or a UTF-8 body as sent (`probe.net.decode.decode_html`):
+    `html` is the decoded text, or a UTF-8 body as sent (`probe.net.crawl.parse_body`):
     lexbor parses UTF-8, and a text is encoded for it first (0.09 ms a fleet page). Either
     may be other than NFC: every text and attribute value read from it is made NFC.
     """
@@ -397,11 +397,7 @@ def _links(
     mailtos: list[str] = []
     for a in anchors:
         attributes = a.attributes
-        href = attributes.get("href")
-        if not isinstance(href, str):
-            href = ""
-        elif not href.isascii():
-            href = unicodedata.normalize("NFC", href)
+        href = _attr(attributes, "href")
         if href[:1] == "/" and href[1:2] != "/":
             context = origin  # root-relative: only the origin matters
         else:
