@@ -311,12 +311,20 @@ def parse_body(body: bytes, *, content_type: str, **fields: Any) -> Page:
     A body that declares UTF-8 is parsed as sent, and kept unless its text or title holds
     a replacement character (bytes that are not UTF-8, or a U+FFFD the page really
     holds): only then is it decoded the careful way, which may find windows-1258, and
-    parsed again. The same page either way (the parser replaces bad bytes as Python's
-    decoder does), without decoding every body once only to validate it.
+    parsed again, unless the body is UTF-8 after all (its U+FFFD are the page's own, as
+    where a portal once mangled its content): then the page parsed stands. The same page
+    either way (the parser replaces bad bytes as Python's decoder does), without
+    decoding every body once only to validate it.
     """
     if declares_utf8(body, content_type):
         page = parse_page(body, content_type=content_type, charset="utf-8", **fields)
         if "\ufffd" not in page.text and "\ufffd" not in page.title:
+            return page
+        try:
+            body.decode("utf-8")
+        except UnicodeDecodeError:
+            pass
+        else:
             return page
     markup, charset = decode_html(body, content_type)
     return parse_page(markup, content_type=content_type, charset=charset, **fields)

@@ -121,3 +121,23 @@ def test_bad_bytes_only_in_markup_keep_the_declared_utf8() -> None:
     page = _fast(body, UTF8)
     assert page.charset == "utf-8" and page.title == "Tin tức" and "Thông báo" in page.text
     assert page.links[0].url.startswith("http://so.example.gov.vn/gi\ufffd")
+
+
+def test_a_real_replacement_character_is_parsed_once(monkeypatch: pytest.MonkeyPatch) -> None:
+    """A UTF-8 page that really holds U+FFFD (common where a portal once mangled its own
+    content) is decoded the careful way to find it is UTF-8 after all, and the page
+    already parsed is kept rather than parsed again; bad bytes are parsed twice."""
+    import probe.net.crawl as crawl
+
+    calls: list[object] = []
+
+    def counted(html: str | bytes, **kwargs: object):  # type: ignore[no-untyped-def]
+        calls.append(html)
+        return parse_page(html, **kwargs)  # type: ignore[arg-type]
+
+    monkeypatch.setattr(crawl, "parse_page", counted)
+    real = BODIES["a real U+FFFD"]
+    assert _fast(real, UTF8) == _careful(real, UTF8) and calls == [real]
+    calls.clear()
+    stray = BODIES["a stray byte in the text"]
+    assert _fast(stray, UTF8) == _careful(stray, UTF8) and len(calls) == 2
