@@ -13,7 +13,6 @@ import functools
 import logging
 import time
 from collections.abc import Callable, Mapping, Sequence
-from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field, replace
 from datetime import UTC, datetime, timedelta
 from typing import Any
@@ -28,6 +27,7 @@ from probe.net.crawl import Validator, crawl_portal
 from probe.net.hosts import HostGate
 from probe.registry import Target
 from probe.settings import Settings
+from probe.store.calls import StoreCalls
 from probe.store.pagecodec import parsed_key
 
 log = logging.getLogger("probe.run")
@@ -151,7 +151,7 @@ def stored_validators(
 
 
 def _earlier(store: Any, url: str) -> tuple[dict[str, Validator], tuple[str, list[Finding]]]:
-    """Last night's validators and findings of a portal, in one trip to the writer and
+    """Last night's validators and findings of a portal, in one store call and
     one connection (`Store.earlier`)."""
     rows, findings = store.earlier(url)
     return stored_validators(store, url, rows), findings
@@ -207,12 +207,8 @@ async def execute_run(
     options = CheckOptions.from_settings(settings)
     run_key = RunKey(ruleset, options)
     hosts = HostGate(settings)  # one per run: portals sharing a server share its limits
-    writer = ThreadPoolExecutor(max_workers=1, thread_name_prefix="probe-store")
-    loop = asyncio.get_running_loop()
+    write = StoreCalls(store)  # SQLite: in this loop; PostgreSQL: in a thread
     slots = asyncio.Semaphore(max(1, settings.portal_concurrency))
-
-    async def write(fn: Callable[..., Any], *args: Any) -> Any:
-        return await loop.run_in_executor(writer, fn, *args)
 
     async def probe_portal(client: Any, group: _AgencyGroup, url: str) -> None:
         target = group.target
@@ -376,7 +372,7 @@ async def execute_run(
         summary.status = status
         summary.finished_at = datetime.now(UTC)
         await write(store.finish_run, run_id, status)
-        writer.shutdown(wait=True)
+        write.close()
     return summary
 
 

@@ -27,6 +27,7 @@ from sqlalchemy import Connection, Engine, create_engine, event, inspect, text
 from sqlalchemy.engine import URL, make_url
 
 from probe.errors import DatabaseError
+from probe.store.calls import lock_wait_ms
 from probe.store.repo import WRITE_OPTION, Store
 from probe.store.rows import json_text, json_value
 
@@ -138,6 +139,14 @@ def _sqlite_engine(url: URL) -> Engine:
 
     @event.listens_for(engine, "begin")
     def _on_begin(conn: Connection) -> None:
+        # A call the run makes in its event loop waits for a lock only briefly
+        # (`probe.store.calls`); the pool's connections serve both kinds of call.
+        wait = lock_wait_ms.get()
+        wait = SQLITE_BUSY_TIMEOUT_MS if wait is None else wait
+        info = conn.connection.info
+        if info.get("busy_timeout_ms", SQLITE_BUSY_TIMEOUT_MS) != wait:
+            conn.exec_driver_sql(f"PRAGMA busy_timeout = {int(wait)}")
+            info["busy_timeout_ms"] = wait
         if conn.get_execution_options().get(WRITE_OPTION):
             conn.exec_driver_sql("BEGIN IMMEDIATE")
         else:

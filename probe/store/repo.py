@@ -80,6 +80,12 @@ class Store:
         self._write_engine = engine.execution_options(**{WRITE_OPTION: True})
         self._writer = sessionmaker(self._write_engine, expire_on_commit=False)
 
+    @property
+    def embedded(self) -> bool:
+        """Whether the database runs inside this process (SQLite): its statements cost
+        this process CPU, not round trips to a server (`probe.store.calls`)."""
+        return self.engine.dialect.name == "sqlite"
+
     def __enter__(self) -> Store:
         return self
 
@@ -236,10 +242,10 @@ class Store:
         the runner judges an agency with its last portal, and a transaction of its own per
         agency was a measurable share of a night of 304s.
 
-        This runs once per portal in the runner's writer thread, so it is written for
-        few statements (about ten a portal, whatever its page count) through SQLAlchemy
-        Core on one connection: the ORM's unit of work and bulk-insert path cost more
-        CPU than SQLite itself did.
+        This runs once per portal, in the run's event loop on SQLite (`probe.store.calls`),
+        so it is written for few statements (about ten a portal, whatever its page count)
+        through SQLAlchemy Core on one connection: the ORM's unit of work and bulk-insert
+        path cost more CPU than SQLite itself did.
         """
         now = utcnow()
         failed = site.outcome != "checked"
