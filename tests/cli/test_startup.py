@@ -23,13 +23,17 @@ from probe.demo.server import DemoServer
 ROOT = Path(__file__).resolve().parents[2]
 
 REPORT = """
-import gc, json, sys
+import gc, json, sys, weakref
 from probe.cli import main
 code = main(sys.argv[1:])
+class Node: pass
+node = Node(); node.me = node; alive = weakref.ref(node); del node  # garbage in a cycle
+young = [[] for _ in range(200_000)]  # enough new objects for a collection
 loaded = sorted({m.split(".")[0] for m in sys.modules if m.startswith(("rich", "pygments"))})
 print(json.dumps({"code": code, "loaded": loaded, "httpx_main": "httpx._main" in sys.modules
                   and sys.modules["httpx._main"] is not None, "gc": gc.isenabled(),
-                  "frozen": gc.get_freeze_count(),
+                  "frozen": gc.get_freeze_count(), "threshold": gc.get_threshold(),
+                  "cycle_collected": alive() is None,
                   "postgresql": "sqlalchemy.dialects.postgresql" in sys.modules}), file=sys.stderr)
 """
 
@@ -64,6 +68,8 @@ def test_json_run_loads_no_terminal_library_and_freezes_what_it_loaded(tmp_path:
     assert seen["postgresql"] is False  # a SQLite run needs no PostgreSQL dialect
     # the collector is back on, and the libraries, ruleset and store are out of its sight
     assert seen["gc"] is True and int(str(seen["frozen"])) > 100_000
+    # it runs less often than Python's default (700 new objects), and still finds cycles
+    assert seen["threshold"][0] > 700 and seen["cycle_collected"] is True  # type: ignore[index]
 
 
 def test_table_run_still_draws_with_rich(tmp_path: Path) -> None:
