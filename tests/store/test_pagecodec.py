@@ -415,3 +415,30 @@ def test_links_kept_for_reuse_are_bounded(monkeypatch: pytest.MonkeyPatch) -> No
     for page in pages * 2:
         assert decode_page(encode_page(page), base=URL, **_fetch_fields()) == page
         assert len(pagecodec._SHARED) <= 3
+
+
+def _text_part_in_two_calls(page: Page) -> bytes:
+    """The text part as format 4 first compressed it: the JSON of main/footer and the text
+    fed to brotli in two calls (two meta-blocks), the same bytes once decompressed."""
+    raw = brotli.decompress(_text_part(encode_page(page)))
+    (size,) = struct.unpack_from("<I", raw)
+    packer = brotli.Compressor(quality=pagecodec.TEXT_QUALITY)
+    part = packer.process(raw[: 4 + size]) + packer.process(raw[4 + size :])
+    return part + packer.finish()
+
+
+def test_a_text_part_compressed_in_two_calls_reads_the_same() -> None:
+    """Entries cached before the text part was compressed in one call stay valid (same
+    format, same key): they decode to the same page, texts included."""
+    words = " ".join(f"Giới thiệu {i}" for i in range(800))
+    page = replace(_page(), text=words, main_text=words[50:6000], footer_text=words[-300:])
+    old = _with_text_part(encode_page(page), _text_part_in_two_calls(page))
+    assert old != encode_page(page)
+    decoded = decode_page(old, base=URL, **_fetch_fields())
+    assert decoded is not None
+    assert (decoded.text, decoded.main_text, decoded.footer_text) == (
+        page.text,
+        page.main_text,
+        page.footer_text,
+    )
+    assert decoded == page
