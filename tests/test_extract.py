@@ -18,6 +18,7 @@ from probe.extract import (
     MAX_LINKS,
     _fold,
     _has_invisible,
+    _has_other_space,
     _split_marked,
     parse_page,
 )
@@ -393,6 +394,10 @@ def _reference_split(raw: str) -> tuple[str, str, str] | None:
 )
 def test_marked_text_splits_like_word_by_word(tokens: list[str]) -> None:
     """As `body.text(separator=" ")` writes it: fragments joined by spaces."""
+    _check_marked_split(tokens)
+
+
+def _check_marked_split(tokens: list[str]) -> None:
     raw = " ".join(tokens)
     roots = tokens.count(_OPEN) + tokens.count(_FOOTER_OPEN)
     got = _split_marked(raw, roots)
@@ -403,6 +408,46 @@ def test_marked_text_splits_like_word_by_word(tokens: list[str]) -> None:
     else:
         text, main, footer = got
         assert (text, main.join(text), footer) == _reference_split(raw)
+
+
+# Pieces with no whitespace but " ": `_split_marked` then skips looking at each piece.
+# U+1E9E and U+0100 have the bytes of U+001E and U+3000 that a memchr scan would stumble
+# on; U+0001 and U+200E are unprintable but no space.
+_PLAIN_PIECES = st.sampled_from(
+    ["a", "Ư", "ớ", "Giới thiệu", " ", "  ", "   ", "\u1e9e", "\u0100", "\u3001", "\u200e", "\x01",
+     "o\u0302\u0301", "\u200b", "(", ")", "["]
+)  # fmt: skip
+
+
+@settings(max_examples=600, deadline=None)
+@given(
+    st.lists(st.one_of(_PLAIN_PIECES, st.sampled_from([_OPEN, _FOOTER_OPEN, _CLOSE])), max_size=40)
+)
+def test_marked_text_with_only_spaces_splits_like_word_by_word(tokens: list[str]) -> None:
+    _check_marked_split(tokens)
+
+
+def test_has_other_space_finds_every_whitespace_character_but_the_space() -> None:
+    """Every character `str.split` splits at, in NFC text, among Vietnamese letters."""
+    spaces = [chr(c) for c in range(0x110000) if chr(c).isspace() and c != 0x20]
+    for space in spaces:
+        text = unicodedata.normalize("NFC", f"Tiếng Việt\u1e9e\u0100 {space}ở đây\u1ea0")
+        assert _has_other_space(text), repr(space)
+    assert not _has_other_space("Tiếng Việt \u1e9e\u0100\u1ea0\u3001\x01\x00( \u200e ở đây")
+    assert not _has_other_space("")
+
+
+def test_a_u0000_in_the_text_that_is_no_marker_takes_the_plain_way() -> None:
+    """U+0000 never comes out of a parse; if one did, in a piece of text that holds no
+    other whitespace than spaces, the text would not be taken for marked (as with any)."""
+    for raw in (
+        f"Giới\x00 thiệu {_OPEN} Menu {_CLOSE} hết",
+        f"Giới thiệu {_OPEN} Me\x00nu {_CLOSE} hết",
+        f"Giới thiệu\n {_OPEN} Me\x00nu {_CLOSE} hết",
+        "Giới thiệu\x00",
+    ):
+        assert _split_marked(raw, raw.count(_OPEN)) is None, repr(raw)
+    assert _split_marked(f"Giới thiệu {_OPEN} Menu {_CLOSE} hết", 1) is not None
 
 
 def test_pages_parsed_in_threads_at_once_are_the_page() -> None:
