@@ -47,6 +47,57 @@ def test_find_dates(text: str, expected: list[date]) -> None:
     assert [m.value for m in find_dates(text)] == expected
 
 
+# Pinned while `_candidates` changed how it finds long-form dates (from the year word,
+# walking back): each way a long-form date can be written or broken, and its neighbours.
+LONG_FORM_CASES = [
+    ("ngày 5 tháng 3 năm 2024", [date(2024, 3, 5)]),
+    ("5 tháng 3 năm 2024 (hết hạn)", [date(2024, 3, 5)]),
+    ("số 12 tháng 3 năm 2024", [date(2024, 3, 12)]),
+    ("NGÀY 5 THÁNG 3 NĂM 2024; ngay 6 THANG 3 Nam 2024", [date(2024, 3, 5), date(2024, 3, 6)]),
+    ("ngày 5\xa0tháng\u30003\nnăm\t2024", [date(2024, 3, 5)]),  # any whitespace
+    ("ngày 5 tháng 3 ,  năm 2024", [date(2024, 3, 5)]),  # spaces around the comma
+    ("ngày 5 tháng 3năm 2024", [date(2024, 3, 5)]),  # no space is needed before "năm"
+    ("ngày ５ tháng ３ năm ２０２４", [date(2024, 3, 5)]),  # full-width digits are \d
+    ("ngày 5 tháng 3 năm 2099", [date(2099, 3, 5)]),
+    # impossible, out of range, or glued: not a date
+    ("ngày 31 tháng 2 năm 2024", []),
+    ("ngày 15 tháng 13 năm 2024", []),
+    ("ngày 5 tháng 3 năm 1944 và ngày 5 tháng 3 năm 2100", []),
+    ("ngày 5tháng 3 năm 2024", []),
+    ("ngày 5 tháng 3 năm2024", []),
+    ("ngày 105 tháng 3 năm 2024", []),
+    ("ngày 5 tháng 103 năm 2024", []),
+    ("ngày 5 tháng 3 năm 20245", []),
+    ("trong năm 2024, đến tháng 3 năm 2024", []),  # year words with no day and month
+    # next to the other forms, in reading order
+    (
+        "ngày 5 tháng 3 năm 2024 và 06/03/2024 và 2024-03-07",
+        [date(2024, 3, 5), date(2024, 3, 6), date(2024, 3, 7)],
+    ),
+]
+DAY_FIRST_CASES = [
+    ("Ngày đăng: 05/03/2024", [date(2024, 3, 5)]),
+    ("cập nhật 5-3-24 và 5-3-2024", [date(2024, 3, 5)]),  # a 2-digit year is no date
+    ("０５/０３/２０２４", [date(2024, 3, 5)]),
+    ("(05/03/2024) và 05.03.2024.", [date(2024, 3, 5), date(2024, 3, 5)]),
+    ("31/02/2024 29/02/2024 29/02/2023", [date(2024, 2, 29)]),
+    ("05-03.2024", []),  # mixed separators
+    ("1205/03/2024 05/03/20245 05/03/2024/QĐ-UBND", []),  # glued to more digits
+    ("2024-3-5T08:00 và 12024-03-05", [date(2024, 3, 5)]),
+]
+
+
+@pytest.mark.parametrize(("text", "expected"), LONG_FORM_CASES + DAY_FIRST_CASES)
+def test_find_dates_edge_cases(text: str, expected: list[date]) -> None:
+    assert [m.value for m in find_dates(text)] == expected
+    assert find_dates(text, is_nfc=True) == find_dates(text)
+
+
+def test_long_form_snippet_keeps_ngay_and_flattens_whitespace() -> None:
+    (mention,) = find_dates("Hà Nội,\nngày 5\xa0tháng 3\n năm 2024 - UBND")
+    assert mention.text == "Hà Nội, ngày 5 tháng 3 năm 2024 - UBND"
+
+
 def test_nfd_input_is_read_like_nfc() -> None:
     text = unicodedata.normalize("NFD", "Quảng Bình, ngày 12 tháng 10 năm 2015")
     (mention,) = find_dates(text)
@@ -193,7 +244,9 @@ _DATE_PIECES = st.sampled_from(
      "Tháng", "tHáNg", "ThÁnG", "thAng", "th", "Th", "t", "\xa0", "\u3000", "\t", "٣", "١٢",
      "2015-10-12", "3.4.2019", "123", "/2020/",
      # the long form's tail, whole and broken, which the month-word anchors include
-     " tháng 10, năm 2015", "ngày 31 tháng 12.", "THÁNG 1 NĂM", " Nam ", "12 thang"]
+     " tháng 10, năm 2015", "ngày 31 tháng 12.", "THÁNG 1 NĂM", " Nam ", "12 thang",
+     # what the year-word anchors must not miss: the word in any case, alone, before a year
+     "năm 2024", "nAM 2020", "NĂM\t2019", "m", "M", "ăm", "１２", "２０２４", " , "]
 )  # fmt: skip
 _EMAIL_PIECES = st.sampled_from(
     ["a", "vanthu", "x.y", "Ab", "9", "-", "_", ".", " ", "  ", "@", " @ ", "[at]", "( a )",

@@ -37,22 +37,26 @@ _DAY_FIRST = re.compile(
 _ISO = re.compile(rf"(?P<y>{_FIRST}\d{{3}})-(?P<m>\d{{1,2}})-(?P<d>\d{{1,2}})(?![\d]|-\d)")
 # "ngày 12 tháng 10 năm 2015", "ngay 12 thang 10 nam 2015", "12 tháng 10 năm 2015": the
 # day is matched first and an optional "ngày " before it is added by `_LONG_PREFIX`.
-# Everything after the day but the month word's first letter: `_MONTH_WORDS` use it too.
-_LONG_TAIL = r"h[áa]ng\s+(?P<m>\d{1,2})\s*(?:,\s*)?n[ăa]m\s+(?P<y>\d{4})(?!\d)"
-_LONG = re.compile(r"(?P<d>\d(?<!\d\d)\d?)\s+t" + _LONG_TAIL, re.IGNORECASE)
+_LONG = re.compile(
+    r"(?P<d>\d(?<!\d\d)\d?)\s+th[áa]ng\s+(?P<m>\d{1,2})\s*(?:,\s*)?n[ăa]m\s+(?P<y>\d{4})(?!\d)",
+    re.IGNORECASE,
+)
 _LONG_PREFIXES = ("ngày", "ngay")  # lower-cased
 _PATTERNS = (_LONG, _ISO, _DAY_FIRST)  # the most specific first: it wins overlaps
 # Where a match can be found without looking at every digit (`_candidates`): a day-first or
-# ISO date has a "/", "." or "-" with a digit on both sides, a long-form one "tháng" (any
-# case) after whitespace. Scanning for those costs far less than testing every position
-# against a digit class (9 ns a character): `str.find` for the rare "/" and "-", and
-# patterns that open with one literal character, which the regex engine skips to in a
-# tight loop (0.3 ns a character), for "." and the month word. The month word is matched
-# with the rest of the long form after it, so the many "tháng" of a page that are not
-# such a date ("ngày 31 tháng 12.", "Tháng 5") are refused inside the regex engine
-# instead of each costing a day lookup and a `_LONG` try (0.015 ms a fleet page).
+# ISO date has a "/", "." or "-" with a digit on both sides, a long-form one ends with the
+# year word ("năm", any case) and a 4-digit year. Scanning for those costs far less than
+# testing every position against a digit class (9 ns a character): `str.find` for the
+# rare "/" and "-", and patterns that open with one literal character, which the regex
+# engine skips to in a tight loop (0.3 ns a character), for "." and the year word. The
+# year word is found by its last letter, "m" or "M" (430 a fleet page), not the month
+# word by its first, "t" or "T" (2,600: every "t" costs the engine a try), and the
+# engine refuses the "m" that end no "năm" followed by a year; the few "năm 2024" left
+# ("trong năm 2024", 17 a fleet page) are walked back from in Python to the only place a
+# long-form date could start (find_dates 0.128 → 0.101 ms a fleet page).
 _DOT = re.compile(r"\.(?<=\d\.)(?=\d)")
-_MONTH_WORDS = (re.compile(rf"t(?i:{_LONG_TAIL})"), re.compile(rf"T(?i:{_LONG_TAIL})"))
+_YEAR_WORD = r"(?<=(?i:n[ăa]m))\s+\d{4}(?!\d)"  # after its last letter, as `_LONG` ends
+_YEAR_WORDS = (re.compile("m" + _YEAR_WORD), re.compile("M" + _YEAR_WORD))
 
 
 def _to_date(year: str, month: str, day: str) -> date | None:
@@ -120,13 +124,12 @@ def _candidates(text: str) -> tuple[list[int], list[int], list[int]]:
     """Where each of `_PATTERNS` may match, ascending: every position where it does.
 
     Trying a pattern where it cannot match costs only that try, so these are supersets,
-    built from anchors every match contains (a separator, `_MONTH_WORDS`):
+    built from anchors every match contains (a separator, `_YEAR_WORDS`):
 
     - day-first starts 1 or 2 characters before its first separator, which has a digit on
       both sides; ISO starts 4 characters before its first "-", likewise between digits;
-    - long form is 1–2 digits, whitespace, then "tháng" and the rest of `_LONG`: it
-      starts 1 or 2 characters before the whitespace run that ends at the month word, if
-      a digit ends there.
+    - long form ends with "năm", whitespace and a 4-digit year: it starts where
+      `_long_start` walks back to from that year word.
 
     Of an anchor's two possible starts only one can match, so only that one is tried (half
     the tries on a fleet page): a day never starts right after a digit (both day patterns
@@ -148,20 +151,49 @@ def _candidates(text: str) -> tuple[list[int], list[int], list[int]]:
         at = hit.start()
         day_at.append(at - 2 if text[at - 2 : at - 1].isdecimal() else at - 1)
     long_at: list[int] = []
-    for anchor in _MONTH_WORDS:
+    for anchor in _YEAR_WORDS:
         for hit in anchor.finditer(text):
-            word = end = hit.start()
-            while end > 0 and text[end - 1].isspace():
-                end -= 1
-            # at least one whitespace character before the word, a digit before that
-            if end < word and text[end - 1 : end].isdecimal():
-                long_at.append(end - 2 if text[end - 2 : end - 1].isdecimal() else end - 1)
-    # Anchors of different kinds interleave; the starts of distinct anchors are distinct
-    # and none is negative (a digit is before each, and an ISO start is checked).
+            start = _long_start(text, hit.start() - 2)
+            if start >= 0:
+                long_at.append(start)
+    # Anchors of different kinds interleave. None is negative (a digit is before each, and
+    # an ISO start is checked); a start listed twice would be tried once and then skipped
+    # as inside its match, or fail twice, so `find_dates` does not need them distinct.
     long_at.sort()
     iso_at.sort()
     day_at.sort()
     return long_at, iso_at, day_at
+
+
+def _long_start(text: str, year_word: int) -> int:
+    """Where a long-form date whose year word ("năm") starts at `year_word` starts, or -1.
+
+    `_LONG` read backwards from its year word: whitespace and a comma if any, the month's
+    1–2 digits, whitespace, the 5-letter month word (first letter "t" or "T"), whitespace,
+    and the digit that ends the day. Each step is forced, as whitespace, ",", digits and
+    letters are different characters, so this is the only start a match ending there can
+    have; `_LONG.match` checks the letters and the rest.
+    """
+    i = year_word
+    while i > 0 and text[i - 1].isspace():
+        i -= 1
+    if text[i - 1 : i] == ",":
+        i -= 1
+        while i > 0 and text[i - 1].isspace():
+            i -= 1
+    if not text[i - 1 : i].isdecimal():  # the month's last digit
+        return -1
+    month = i = i - 2 if text[i - 2 : i - 1].isdecimal() else i - 1
+    while i > 0 and text[i - 1].isspace():
+        i -= 1
+    if i == month or i < 5 or text[i - 5] not in "tT":
+        return -1
+    word = i = i - 5
+    while i > 0 and text[i - 1].isspace():
+        i -= 1
+    if i == word or not text[i - 1 : i].isdecimal():
+        return -1
+    return i - 2 if text[i - 2 : i - 1].isdecimal() else i - 1
 
 
 def _with_prefix(text: str, start: int) -> int:
