@@ -14,22 +14,27 @@ the store read a text. So an entry is a format byte, the head's length and CRC-3
 head, then the text part. The head is a JSON array (orjson, not compressed) of the small
 fields and lists, whether the text is blank (for `Page.ok`) and the text part's CRC-32;
 the text part (brotli, quality 0) is a 4-byte length, the JSON of `main_text` and
-`footer_text`, then `text` as UTF-16-LE, decompressed only when a text field is first read
-(`_CachedPage`). Both CRCs are checked on decode, so a damaged entry is a miss like any
-other damage, not a wrong page or an error after the crawl. `main_text` and `footer_text`
-are mostly runs of `text` (the same words outside or inside the region roots), so they are
-stored as `[start, end]` slices of it, with literal strings where they are not; that
-halves the bytes to compress and to decompress. The text part is compressed in one call
-(one brotli meta-block): fed as the JSON then the text, quality 0 made the short JSON a
-meta-block of its own, 0.011 ms an entry more (0.196 against 0.185 ms encode) and 0.56 KB
-bigger (the footer, which the text ends with, could not be matched). Any stream decodes
-alike, so entries written either way read the same. UTF-16 is what CPython holds
-Vietnamese text as, so turning it back into a `str` is nearly a copy: UTF-8, though a
-third smaller (63 KB against 94 KB a fleet text, 1.2 KB less compressed), costs more both
-ways: 0.053 ms to encode against 0.018 for 0.010 ms less compressing, and 0.09 ms to
-decode, more than decompressing. Links, the bulk of the head, are stored as a table of
-their distinct values and each link's indices into it (`_link_table`), and rebuilt without
-going through the frozen dataclass `__init__`.
+`footer_text`, then `text` as UTF-16-LE, decompressed only when a text field is first
+read (`_CachedPage`). Both CRCs are checked on decode, so a damaged entry is a miss like
+any other damage, not a wrong page or an error after the crawl. `main_text` and
+`footer_text` are mostly runs of `text` (the same words outside or inside the region
+roots), so they are stored as `[start, end]` slices of it, with literal strings where
+they are not; that halves the bytes to compress and to decompress. The text part is
+compressed in one call (one brotli meta-block): fed as the JSON then the text, quality 0
+made the short JSON a meta-block of its own, 0.011 ms an entry more (0.196 against 0.185
+ms encode) and 0.56 KB bigger (the footer, which the text ends with, could not be
+matched). Any stream decodes alike, so entries written either way read the same. UTF-16
+is what CPython holds Vietnamese text as, so turning it back into a `str` is nearly a
+copy: UTF-8, though a third smaller (63 KB against 94 KB a fleet text, 1.2 KB less
+compressed), costs more both ways: 0.053 ms to encode against 0.018 for 0.010 ms less
+compressing, and 0.09 ms to decode, more than decompressing. brotli's `MODE_TEXT` and a
+window (`lgwin`) above the default change nothing at quality 0; 2**17 cost more (0.103
+against 0.095 ms, 0.35 KB bigger). Links, the bulk of the head, are stored as a table of
+their distinct values and each link's indices into it (`_link_table`), and rebuilt
+without going through the frozen dataclass `__init__`. The links' values as flat rows
+instead would be 0.023 ms less to encode (0.017 against 0.040 ms with their JSON), but
+3.6 KB more head an entry and slower to decode (0.034 against 0.033 ms, 456 fresh
+strings to hash instead of 86, and more bytes to check).
 
 On the fleet's pages (80 KB of HTML, 48,000 characters of text, 76 links; thread CPU,
 formats alternated in one process): format 4 took 17.4 KB an entry (16.3 in one
