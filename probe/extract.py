@@ -69,9 +69,6 @@ _ALL = ", ".join((*_DROPPED, _WANTED))
 _MARK = "\x00"
 _OPEN, _FOOTER_OPEN, _CLOSE = "  \x00(", "  \x00[", "  \x00)"
 _MARKERS = (_OPEN, _FOOTER_OPEN, _CLOSE)
-# Counts them: as `_SLOW_SPACES`, faster than `str.count`, whose scan for a character
-# with a 0 low byte goes character by character (0.01 against 0.02 ms a fleet page).
-_MARK_SEARCH = re.compile(_MARK)
 _FOOTER_WORDS = ("bản quyền", "©", "copyright", "chịu trách nhiệm", "địa chỉ", "điện thoại")
 # Links seen on a page recur on the portal's other pages (menus, footers, sidebars): the
 # same href, text, title, image and region give the same (immutable) `Link`, so it is made
@@ -335,20 +332,20 @@ def _split_marked(raw: str, roots: int) -> tuple[str, TextRuns, str] | None:
     spaces, so the one search for runs of spaces finds the markers too (a separate search
     for them cost 0.03 ms a fleet page). Only a piece with other whitespace than spaces
     (line breaks inside a text node, &nbsp;) goes through `_fold`, and a piece is only
-    looked at for it when the text holds any (`_has_other_space`; 0.25 → 0.21 ms a fleet
-    page, whose text holds none): then a U+0000 in a piece is told by counting them
-    instead (the markers took all there are, or one is the page's own). A piece inside any
-    root is left out of the main text, which is given as runs of the text (`TextRuns`:
-    a page in memory does not hold its main words twice, ~90 KB a fleet page); the footer
-    is the words between each footer root's markers, as many times as footer roots hold
-    them.
+    looked at for it when the text holds any (`_has_other_space`; 0.25 → 0.19 ms a fleet
+    page, whose text holds none). A U+0000 inside a piece (never: see `_MARK`) would be
+    part of a word, as the several-pass way has it; it used to send the text that way,
+    which would now take a scan of the text for U+0000 (0.02 ms a fleet page). A piece
+    inside any root is left out of the main text, which is given as runs of the text
+    (`TextRuns`: a page in memory does not hold its main words twice, ~90 KB a fleet
+    page); the footer is the words between each footer root's markers, as many times as
+    footer roots hold them.
     """
     if not raw.isascii():
         if _has_invisible(raw):
             raw = _INVISIBLE.sub("", raw)
         raw = unicodedata.normalize("NFC", raw)
     plain = not _has_other_space(raw)  # then no piece needs `_fold`
-    marks = 0  # U+0000s taken by the markers
     words: list[str] = []
     main: list[int] = []  # flat (start, end) runs of the text
     size = -1  # of " ".join(words), less the separator before the next word
@@ -367,8 +364,6 @@ def _split_marked(raw: str, roots: int) -> tuple[str, TextRuns, str] | None:
         if start < stop:
             piece = raw[start:stop]
             if not plain and not piece.isprintable():
-                if _MARK in piece:  # not one of ours: take no chances
-                    return None
                 piece = _fold(piece)
             if piece:
                 size += 1
@@ -389,7 +384,6 @@ def _split_marked(raw: str, roots: int) -> tuple[str, TextRuns, str] | None:
             pos += 1
         if raw[pos : pos + 1] == _MARK:
             kind = raw[pos + 1 : pos + 2]
-            marks += 2 if kind == _MARK else 1
             pos += 2
             if kind == ")":
                 if not stack:
@@ -406,8 +400,6 @@ def _split_marked(raw: str, roots: int) -> tuple[str, TextRuns, str] | None:
                 stack.append(-1)
         gap = raw.find("  ", pos)
     if opened != roots or stack:
-        return None
-    if plain and len(_MARK_SEARCH.findall(raw)) != marks:  # one in a piece: not ours
         return None
     footer = " ".join(" ".join(words[a:b]) for a, b in footers if a < b)
     return " ".join(words), TextRuns(main), footer
