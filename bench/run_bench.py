@@ -11,8 +11,12 @@ probe night 1 (empty database: full fetch, parse, all checks, storage in SQLite)
 night 2 (same database: conditional requests, 304s); with `--delay`, probe through a proxy
 that holds each request, against the ideal wall time the per-host limit allows.
 
+`--rounds K` runs Scrapy and probe's night 1 K times, alternately, and adds a line with
+each round's ratio and their median: this VM's speed drifts by ±20 % over minutes, so one
+Scrapy run and one probe run a minute apart can differ by more than a change being judged.
+
 Usage: run_bench.py [--portals 200[,1000,2000]] [--no-scrapy] [--delay 1.0]
-                    [--portal-concurrency 8] [--per-host 4] [--nights 2]
+                    [--portal-concurrency 8] [--per-host 4] [--nights 2] [--rounds 1]
 """
 
 from __future__ import annotations
@@ -24,6 +28,7 @@ import platform
 import re
 import shutil
 import sqlite3
+import statistics
 import subprocess
 import sys
 import tempfile
@@ -144,13 +149,16 @@ def run_delayed(fleet: Fleet, delay: float, per_host: int) -> dict:
     return {**r, "ideal_s": round(ideal, 2), "wall_over_ideal": round(r["wall_s"] / ideal, 2)}
 
 
+def _ms(r: dict) -> float:
+    """CPU milliseconds a page of a timed run."""
+    return 1000 * r["cpu_s"] / max(1, r["pages"])
+
+
 def row(name: str, r: dict, peer: dict | None) -> str:
-    pages = max(1, r["pages"])
-    ms = 1000 * r["cpu_s"] / pages
+    ms = _ms(r)
     ratio = ""
     if peer is not None:
-        peer_ms = 1000 * peer["cpu_s"] / max(1, peer["pages"])
-        ratio = f"{peer_ms / ms:.2f}x"
+        ratio = f"{_ms(peer) / ms:.2f}x"
     return (
         f"| {name} | {r['pages']} | {r['pages'] / r['wall_s']:.0f} | {ms:.2f} | "
         f"{r['rss_mb']:.0f} | {r['bytes'] / 1e6:.1f} | {ratio} |"
@@ -167,6 +175,7 @@ def main() -> None:
     ap.add_argument("--delay", type=float, default=0.0, help="also run through a delaying proxy")
     ap.add_argument("--portal-concurrency", type=int, default=8)
     ap.add_argument("--per-host", type=int, default=4)
+    ap.add_argument("--rounds", type=int, default=1, help="Scrapy and night 1, alternated")
     a = ap.parse_args()
     OUT.mkdir(parents=True, exist_ok=True)
     ensure_tools(not a.no_scrapy)
@@ -179,24 +188,35 @@ def main() -> None:
         fleet = generate(n)
         start_nginx(fleet)
         try:
-            peer = None
-            if not a.no_scrapy:
-                peer = run_scrapy(fleet, a.portal_concurrency * a.per_host, a.per_host)
-                lines.append(row(f"Scrapy, {n} portals", peer, None))
-                results.append({"run": "scrapy", "portals": n, **peer})
             db = OUT / f"probe-{n}.sqlite"
-            for suffix in ("", "-wal", "-shm"):
-                Path(f"{db}{suffix}").unlink(missing_ok=True)
-            first = None
-            for night in range(1, a.nights + 1):
+            ratios: list[float] = []
+            for turn in range(1, max(1, a.rounds) + 1):
+                label = f" (round {turn})" if a.rounds > 1 else ""
+                peer = None
+                if not a.no_scrapy:
+                    peer = run_scrapy(fleet, a.portal_concurrency * a.per_host, a.per_host)
+                    lines.append(row(f"Scrapy, {n} portals{label}", peer, None))
+                    results.append({"run": "scrapy", "portals": n, "round": turn, **peer})
+                for suffix in ("", "-wal", "-shm"):
+                    Path(f"{db}{suffix}").unlink(missing_ok=True)
+                first = run_probe(
+                    fleet, db, portal_concurrency=a.portal_concurrency, per_host=a.per_host
+                )
+                lines.append(row(f"probe night 1, {n} portals{label}", first, peer))
+                results.append({"run": "probe-night1", "portals": n, "round": turn, **first})
+                if peer is not None:
+                    ratios.append(_ms(peer) / _ms(first))
+            if len(ratios) > 1:
+                shown = ", ".join(f"{x:.2f}x" for x in ratios)
+                lines.append(f"| Scrapy ÷ probe night 1, {n} portals: {shown}; median"
+                             f" {statistics.median(ratios):.2f}x | | | | | | |")  # fmt: skip
+            for night in range(2, a.nights + 1):
                 r = run_probe(
                     fleet, db, portal_concurrency=a.portal_concurrency, per_host=a.per_host
                 )
-                first = first or r
                 lines.append(row(f"probe night {night}, {n} portals", r, peer))
-                if night > 1:
-                    share = r["bytes"] / max(1, first["bytes"]), r["cpu_s"] / first["cpu_s"]
-                    lines[-1] += f" bytes {share[0]:.1%}, CPU {share[1]:.1%} of night 1"
+                share = r["bytes"] / max(1, first["bytes"]), r["cpu_s"] / first["cpu_s"]
+                lines[-1] += f" bytes {share[0]:.1%}, CPU {share[1]:.1%} of night 1"
                 results.append({"run": f"probe-night{night}", "portals": n, **r})
             if a.delay:
                 r = run_delayed(fleet, a.delay, a.per_host)
