@@ -66,20 +66,22 @@ class RunKey:
 
 
 def portal_digest(site: PortalArtifacts, run_key: RunKey) -> str:
-    """The digest of everything `site`'s non-volatile findings depend on (see module)."""
-    pages = tuple(
-        (
-            p.url,
-            p.final_url,
-            p.status,
-            p.content_type,
-            p.charset,
-            p.depth,
-            p.redirects,
-            p.content_hash,
-        )
+    """The digest of everything `site`'s non-volatile findings depend on (see module).
+
+    Pages, failures and documents go in sorted. A portal's pages are fetched a few at a
+    time and come back in any order, which decides the order they are listed in (and the
+    documents and failures found on them): the same portal came out in another order on
+    some nights, more often while the event loop was storing another portal, and was
+    judged again. That order changes no finding's status (the demo portals under both
+    rulesets, pages after the home page, documents and failures shuffled: the same
+    statuses), at most which evidence a finding lists first.
+    """
+    rows = (
+        (p.url, p.final_url, p.status, p.content_type, p.charset, p.depth, p.redirects,
+         p.content_hash)
         for p in site.pages
-    )
+    )  # fmt: skip
+    pages = sorted(rows, key=repr)
     return _digest(
         (
             run_key.for_portal(site.agency_level, site.now.date()),
@@ -91,8 +93,8 @@ def portal_digest(site: PortalArtifacts, run_key: RunKey) -> str:
             site.final_url,
             site.redirect_chain,
             pages,
-            site.failures,
-            site.document_links,
+            sorted(map(repr, site.failures)),
+            sorted(map(repr, site.document_links)),
             site.robots,
             site.tls,
             site.licence_required,
