@@ -44,16 +44,18 @@ def test_sqlite_calls_run_in_the_event_loop_thread(sqlite_url: str) -> None:
         assert _runs(store) == [(run_id, "manual")]
 
 
-def test_postgresql_calls_run_in_the_store_thread(any_db_url: str) -> None:
-    if not any_db_url.startswith("postgresql"):
-        pytest.skip("the PostgreSQL variant of this test")
+def test_each_backend_runs_calls_where_it_should(any_db_url: str) -> None:
+    """SQLite in the loop's own thread; PostgreSQL (a server) in the store thread."""
     with open_store(any_db_url) as store:
         calls = StoreCalls(store)
         try:
             thread = asyncio.run(calls(threading.current_thread))
         finally:
             calls.close()
-        assert not calls.inline and thread.name.startswith("probe-store")
+        if any_db_url.startswith("sqlite"):
+            assert calls.inline and thread is threading.main_thread()
+        else:
+            assert not calls.inline and thread.name.startswith("probe-store")
 
 
 def test_a_locked_sqlite_file_hands_the_call_to_the_thread(tmp_path: Path) -> None:
