@@ -20,33 +20,18 @@ from __future__ import annotations
 
 import argparse
 import ast
-import importlib.util
 import random
-import subprocess
 import sys
 import tempfile
 import unicodedata
 from collections.abc import Callable, Iterator
 from pathlib import Path
-from types import ModuleType
 
 from compare_extract import ROOT, demo_pages, fleet_pages, real_pages
+from micro_textparse import _module_at
 
 from probe.extract import parse_page
 from probe.textparse import dates, emails
-
-
-def _module_at(rev: str, path: str, name: str, tmp: Path) -> ModuleType:
-    source = subprocess.run(
-        ["git", "show", f"{rev}:{path}"], check=True, capture_output=True, text=True, cwd=ROOT
-    ).stdout
-    file = tmp / f"{name}.py"
-    file.write_text(source, encoding="utf-8")
-    spec = importlib.util.spec_from_file_location(name, file)
-    assert spec is not None and spec.loader is not None
-    module = importlib.util.module_from_spec(spec)
-    spec.loader.exec_module(module)
-    return module
 
 
 def _page_texts(items: Iterator[tuple[str, str, str, str, int]]) -> Iterator[tuple[str, str]]:

@@ -23,6 +23,7 @@ from collections.abc import Callable
 from pathlib import Path
 from types import ModuleType
 
+from fleet import REPO
 from micro_extract import _pages
 
 from probe.extract import parse_page
@@ -30,8 +31,9 @@ from probe.textparse import dates, emails
 
 
 def _module_at(rev: str, path: str, name: str, tmp: Path) -> ModuleType:
+    """The module `path` as it is at git revision `rev`, loaded as `name` from `tmp`."""
     source = subprocess.run(
-        ["git", "show", f"{rev}:{path}"], check=True, capture_output=True, text=True
+        ["git", "show", f"{rev}:{path}"], check=True, capture_output=True, text=True, cwd=REPO
     ).stdout
     file = tmp / f"{name}.py"
     file.write_text(source, encoding="utf-8")
