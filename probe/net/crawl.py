@@ -244,8 +244,14 @@ class _Crawl:
             self.queue.append((self.order, url, depth + 1))
             room -= 1
 
-    async def visit(self, order: int, url: str, depth: int) -> None:
-        result = await self.get(url)
+    async def fetch_queued(
+        self, order: int, url: str, depth: int
+    ) -> tuple[int, str, int, FetchResult]:
+        """One queued URL's response, with where it was queued (a host slot's whole job)."""
+        return order, url, depth, await self.get(url)
+
+    async def take(self, order: int, url: str, depth: int, result: FetchResult) -> None:
+        """A fetched page parsed, kept and its links queued (or its failure recorded)."""
         if not result.ok:
             self.fail(url, result)
             return
@@ -261,34 +267,47 @@ class _Crawl:
         self.pages.append((order, page))
         self.enqueue_links(page, depth)
 
-    async def breadth_first(self) -> None:
-        """Fetch queued pages, a few at a time (the host gate spaces them).
-
-        Pages still in flight when this is cancelled (the portal's hard timeout) are
-        cancelled and awaited before the cancellation goes on: `asyncio.wait` leaves its
-        tasks running, and they would go on fetching for a portal already finished and
-        adding pages and bodies to artifacts the runner is storing.
-        """
+    def launch(self, running: set[asyncio.Task[tuple[int, str, int, FetchResult]]]) -> bool:
+        """Start fetches of queued URLs while the portal has free slots; whether any began."""
         workers = max(1, self.settings.per_host_concurrency)
-        running: set[asyncio.Task[None]] = set()
+        began = False
+        while self.queue and len(running) < workers and self.attempted < self.settings.max_pages:
+            if time.monotonic() >= self.deadline:
+                self.stop_for_deadline()
+                break
+            order, url, depth = self.queue.popleft()
+            self.attempted += 1
+            running.add(asyncio.create_task(self.fetch_queued(order, url, depth)))
+            began = True
+        return began
+
+    async def breadth_first(self) -> None:
+        """Fetch queued pages, a few at a time (the host gate spaces them), and parse them.
+
+        A slot is held by a fetch only, not by the parse of what it fetched: when
+        responses come in, the freed slots are refilled from the queue and the new
+        requests sent (one turn of the event loop) before any of those pages is parsed.
+        Otherwise each slot stood idle while its page, and every page that arrived with
+        it from other portals, was parsed: with slow servers and many portals in flight
+        the responses come in waves, and a wave's last page waited for the whole wave's
+        parsing before its slot asked for the next page. The home page's links fill the
+        queue, so a parse is seldom needed to find the next URL.
+
+        Fetches still in flight when this is cancelled (the portal's hard timeout) are
+        cancelled and awaited before the cancellation goes on: `asyncio.wait` leaves its
+        tasks running, and they would go on fetching for a portal already finished.
+        """
+        running: set[asyncio.Task[tuple[int, str, int, FetchResult]]] = set()
         try:
-            while self.queue or running:
-                while (
-                    self.queue
-                    and len(running) < workers
-                    and self.attempted < self.settings.max_pages
-                ):
-                    if time.monotonic() >= self.deadline:
-                        self.stop_for_deadline()
-                        break
-                    order, url, depth = self.queue.popleft()
-                    self.attempted += 1
-                    running.add(asyncio.create_task(self.visit(order, url, depth)))
+            while True:
+                self.launch(running)
                 if not running:
                     break
                 done, running = await asyncio.wait(running, return_when=asyncio.FIRST_COMPLETED)
-                for task in done:
-                    task.result()
+                if self.launch(running):
+                    await asyncio.sleep(0)  # the new tasks send their requests first
+                for order, url, depth, result in sorted(task.result() for task in done):
+                    await self.take(order, url, depth, result)
         finally:
             for task in running:
                 task.cancel()

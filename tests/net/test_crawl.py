@@ -230,26 +230,60 @@ def test_cached_parse_that_does_not_fit_fetches_the_body(
     assert again.home.content_hash == home.content_hash and home.content_hash in again.bodies
 
 
+def test_a_fetched_page_frees_its_slot_before_it_is_parsed(
+    server: FaultServer, settings: Settings, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """With one request at a time per portal, the next queued URL is already being
+    fetched when a page is parsed: a slow server's round trip overlaps the parsing
+    instead of waiting for it (with many portals in flight, for every page that came in
+    at the same time)."""
+    page, fetch_queued = _Crawl.page, _Crawl.fetch_queued
+    fetching: list[str] = []  # URLs whose fetch has begun and not ended
+    begun: dict[str, list[str]] = {}
+
+    async def fetch(self: _Crawl, order: int, url: str, depth: int) -> Any:
+        fetching.append(url)
+        try:
+            return await fetch_queued(self, order, url, depth)
+        finally:
+            fetching.remove(url)
+
+    def parse(self: _Crawl, url: str, result: Any, depth: int) -> Any:
+        begun[url] = list(fetching)
+        return page(self, url, result, depth)
+
+    monkeypatch.setattr(_Crawl, "fetch_queued", fetch)
+    monkeypatch.setattr(_Crawl, "page", parse)
+    site = run_crawl(settings.with_(per_host_concurrency=1), "http://site.test/")
+    assert site.outcome == "checked"
+    assert begun["http://site.test/"] == []  # the home page is parsed before any other
+    # Home queues /gioi-thieu, /tin-tuc, /moved; /gioi-thieu queues /co-cau after them.
+    assert begun["http://site.test/gioi-thieu"] == ["http://site.test/tin-tuc"]
+    assert begun["http://site.test/tin-tuc"] == ["http://site.test/moved"]
+    last = [p.url for p in site.pages][-1]
+    assert begun[last] == []  # nothing left to fetch
+
+
 def test_pages_in_flight_at_the_hard_timeout_are_cancelled(
     settings: Settings, monkeypatch: pytest.MonkeyPatch
 ) -> None:
     """When the portal's hard timeout (deadline + 1 s) cuts the crawl, the pages still
     being visited stop with it: none goes on fetching or adds to the artifacts after the
     portal is finished."""
-    visit = _Crawl.visit
+    fetch_queued = _Crawl.fetch_queued
     started: list[str] = []
     cancelled: list[str] = []
 
-    async def stuck(self: _Crawl, order: int, url: str, depth: int) -> None:
+    async def stuck(self: _Crawl, order: int, url: str, depth: int) -> Any:
         started.append(url)
         try:
-            await asyncio.sleep(30)  # a visit that ignores the portal deadline
+            await asyncio.sleep(30)  # a fetch that ignores the portal deadline
         except asyncio.CancelledError:
             cancelled.append(url)
             raise
-        await visit(self, order, url, depth)
+        return await fetch_queued(self, order, url, depth)
 
-    monkeypatch.setattr(_Crawl, "visit", stuck)
+    monkeypatch.setattr(_Crawl, "fetch_queued", stuck)
 
     async def go() -> tuple[PortalArtifacts, list[str], list[asyncio.Task[Any]]]:
         async with build_client(settings, engine="aiohttp") as client:
