@@ -211,6 +211,9 @@ class PortalArtifacts:
     province_domain: str = ""  # e.g. "quangbinh.gov.vn": domain naming and DVC links
     agency_domains: tuple[str, ...] = ()  # official mail/web domains of the agency
     bodies: dict[str, bytes] = field(default_factory=dict, repr=False, compare=False)
+    # Parse-cache entries (`probe.store.pagecodec`) by parse key, encoded as each page came
+    # in rather than all at once when the portal is stored (`probe.net.crawl`).
+    parses: dict[str, bytes] = field(default_factory=dict, repr=False, compare=False)
 
     @property
     def home(self) -> Page | None:

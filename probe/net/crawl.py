@@ -30,7 +30,7 @@ from probe.net.hosts import HostGate
 from probe.net.robots import Robots, load_robots
 from probe.settings import Settings
 from probe.store.blobs import pack_body
-from probe.store.pagecodec import decode_page
+from probe.store.pagecodec import decode_page, encode_page, parsed_key
 
 MAX_LINKS_PER_PAGE = 2000
 MAX_DOCUMENTS = 5000
@@ -117,6 +117,7 @@ class _Crawl:
         self.failures: list[FetchFailure] = []
         self.documents: list[Link] = []
         self.bodies: dict[str, bytes] = {}
+        self.parses: dict[str, bytes] = {}
         self.disallowed: list[str] = []
         self.seen: set[str] = set()
         self.queue: deque[tuple[int, str, int]] = deque()  # (order, url, depth)
@@ -180,7 +181,7 @@ class _Crawl:
             return None
         digest, packed = pack_body(body)  # compressed now: kept until the portal is stored
         self.bodies[digest] = packed
-        return parse_body(
+        page = parse_body(
             body,
             status=status,
             content_type=content_type,
@@ -191,6 +192,14 @@ class _Crawl:
             not_modified=result.not_modified,
             **fetched,
         )
+        stored = self.validators.get(url)
+        if stored is None or stored.content_hash != digest:
+            # The parse cache's entry, made now: when the portal is done its checks and
+            # storing come all at once, and with many portals finishing together (slow
+            # servers, every portal in flight) that burst is the end of the run. A body
+            # the store had already is most likely cached with its parse: left to it.
+            self.parses[parsed_key(url, digest)] = encode_page(page)
+        return page
 
     async def parse(
         self, url: str, result: FetchResult, depth: int
@@ -475,4 +484,5 @@ def _finish(
         robots=robots,
         tls=tls or (home.tls if home is not None else None),
         bodies=crawl.bodies,
+        parses=crawl.parses,
     )

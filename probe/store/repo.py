@@ -294,7 +294,7 @@ class Store:
             hashes = {p.content_hash for p in site.pages if p.content_hash}
             store_bodies(conn, site.bodies, hashes, now)
             if cached_parses is not None:
-                store_parsed(conn, site.pages, keys, cached_parses, now)
+                store_parsed(conn, site.pages, keys, cached_parses, now, site.parses)
             return result_id
 
     def previous_findings(self, portal_url: str) -> tuple[str, list[Finding]]:

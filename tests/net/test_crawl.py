@@ -14,7 +14,7 @@ from probe.net.client import build_client
 from probe.net.crawl import Validator, _Crawl, crawl_portal
 from probe.settings import ConnectTo, Settings
 from probe.store.blobs import raw_body
-from probe.store.pagecodec import encode_page
+from probe.store.pagecodec import encode_page, parsed_key
 from tests.net.net_faults import NOW, FaultServer, run_crawl
 
 
@@ -262,6 +262,30 @@ def test_a_fetched_page_frees_its_slot_before_it_is_parsed(
     assert begun["http://site.test/tin-tuc"] == ["http://site.test/moved"]
     last = [p.url for p in site.pages][-1]
     assert begun[last] == []  # nothing left to fetch
+
+
+def test_new_pages_come_with_their_parse_cache_entries(
+    server: FaultServer, settings: Settings
+) -> None:
+    """Each page parsed from a new body carries its parse-cache entry, encoded as it came
+    in; a body the store already had (the same hash tonight) is left to the store, which
+    most likely has its parse cached."""
+    site = run_crawl(settings, "http://site.test/")
+    assert site.pages and set(site.parses) == {
+        parsed_key(p.url, p.content_hash) for p in site.pages
+    }
+    for page in site.pages:
+        assert site.parses[parsed_key(page.url, page.content_hash)] == encode_page(page)
+
+    home = site.home
+    assert home is not None
+    body = raw_body(site.bodies[home.content_hash])
+    # Validators with no ETag: the server answers 200 with the same body.
+    same = Validator("", "", body, home.content_type, home.content_hash)
+    again = run_crawl(settings, "http://site.test/", validators={home.url: same})
+    assert again.home is not None and again.home.content_hash == home.content_hash
+    assert parsed_key(home.url, home.content_hash) not in again.parses
+    assert len(again.parses) == len(again.pages) - 1
 
 
 def test_pages_in_flight_at_the_hard_timeout_are_cancelled(

@@ -124,3 +124,27 @@ def test_a_cached_parse_is_not_encoded_again(
     assert sorted(encoded) == [URL, URL + "gt"]
     after = _keys(store)
     assert set(after) == set(before) and all(after[k] > before[k] for k in before)
+
+
+def test_entries_the_crawl_encoded_are_stored_as_they_are(
+    store: Store, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """`PortalArtifacts.parses` (encoded as the pages came in) is what the cache gets;
+    only a page without one is encoded by the store."""
+    from dataclasses import replace
+
+    from probe.store.pagecodec import encode_page
+
+    pages = {"": body_of("Trang chủ"), "gt": body_of("Giới thiệu")}
+    site = make_site(URL, bodies=pages, etag='"v1"')
+    home, about = site.pages
+    early = encode_page(replace(home, title="mã hoá lúc tải"))  # told apart by its title
+    site = replace(site, parses={parsed_key(home.url, home.content_hash): early})
+    encoded: list[str] = []
+    real = parsed.encode_page
+    monkeypatch.setattr(parsed, "encode_page", lambda p: encoded.append(p.url) or real(p))
+    store.save_portal(store.start_run("manual", "nd43-2011", 1, {}, 1), site, [], 1.0,
+                      cached_parses=set())  # fmt: skip
+    assert encoded == [about.url]
+    rows = store.validators_with_parses(URL)
+    assert rows[URL][5] == early and rows[URL + "gt"][5] == real(about)
