@@ -71,10 +71,13 @@ def generate(portals: int, port: int = 8080, seed: int = 1) -> Fleet:
     return fleet
 
 
-def write_registry(fleet: Fleet, path: Path, port: int | None = None) -> Path:
-    """One agency per portal: the registry `probe run` crawls (via `port` if given)."""
+def write_registry(
+    fleet: Fleet, path: Path, port: int | None = None, portals: int | None = None
+) -> Path:
+    """One agency per portal: the registry `probe run` crawls (via `port` if given), of
+    the fleet's first `portals` portals if given."""
     lines = []
-    for p in fleet.manifest["portals"]:
+    for p in fleet.manifest["portals"][:portals]:
         origin = p["origin"] if port is None else f"http://{p['ip']}:{port}"
         lines += [
             "[[agency]]",

@@ -9,14 +9,18 @@ process, peak RSS is its high-water mark. Everything stays on 127.0.0.0/8.
 Rows: Scrapy (the yardstick's spider: depth 3, robots.txt, 4 per portal, 32 in total);
 probe night 1 (empty database: full fetch, parse, all checks, storage in SQLite); probe
 night 2 (same database: conditional requests, 304s); with `--delay`, probe through a proxy
-that holds each request, against the ideal wall time the per-host limit allows.
+that holds each request, against the ideal wall time the per-host limit allows, with the
+whole fleet in flight or, with `--in-flight`, each of several first parts of it (the
+ideal stays the same while the CPU time grows with the portals: the run becomes
+CPU-bound).
 
 `--rounds K` runs Scrapy and probe's night 1 K times, alternately, and adds a line with
 each round's ratio and their median: this VM's speed drifts by ±20 % over minutes, so one
 Scrapy run and one probe run a minute apart can differ by more than a change being judged.
 
 Usage: run_bench.py [--portals 200[,1000,2000]] [--no-scrapy] [--delay 1.0]
-                    [--portal-concurrency 8] [--per-host 4] [--nights 2] [--rounds 1]
+                    [--in-flight 50,100,200] [--portal-concurrency 8] [--per-host 4]
+                    [--nights 2] [--rounds 1]
 """
 
 from __future__ import annotations
@@ -98,10 +102,18 @@ def run_scrapy(fleet: Fleet, concurrency: int, per_host: int) -> dict:
 
 
 def run_probe(
-    fleet: Fleet, db: Path, *, portal_concurrency: int, per_host: int, port: int | None = None
+    fleet: Fleet,
+    db: Path,
+    *,
+    portal_concurrency: int,
+    per_host: int,
+    port: int | None = None,
+    portals: int | None = None,
 ) -> dict:
-    """One `probe run` over the fleet; pages and bytes come from the run it stored."""
-    registry = write_registry(fleet, OUT / f"registry-{fleet.portals}.toml", port)
+    """One `probe run` over the fleet (its first `portals`); pages and bytes come from the
+    run it stored."""
+    name = f"registry-{fleet.portals}" + ("" if port is None else f"-via-{port}-{portals}")
+    registry = write_registry(fleet, OUT / f"{name}.toml", port, portals)
     env = {
         "PROBE_PER_HOST": str(per_host),
         "PROBE_PORTAL_CONCURRENCY": str(portal_concurrency),
@@ -125,8 +137,15 @@ def run_probe(
             "not_modified": not_modified}  # fmt: skip
 
 
-def run_delayed(fleet: Fleet, delay: float, per_host: int) -> dict:
-    """probe through the delaying proxy with every portal in flight at once."""
+def run_delayed(fleet: Fleet, delay: float, per_host: int, in_flight: int) -> dict:
+    """probe through the delaying proxy over the fleet's first `in_flight` portals, all
+    in flight at once.
+
+    The ideal is what the per-host limit allows: robots.txt, then the home page, then
+    the rest `per_host` at a time, `delay` each. It does not grow with the portals in
+    flight, but the CPU time does; once that is above the ideal, the run is CPU-bound,
+    and the line also gives wall time over the larger of the two.
+    """
     port = fleet.port + 1
     proxy = subprocess.Popen(
         [sys.executable, str(Path(__file__).parent / "delay_proxy.py"), "--manifest",
@@ -137,16 +156,21 @@ def run_delayed(fleet: Fleet, delay: float, per_host: int) -> dict:
         assert proxy.stdout is not None
         if proxy.stdout.readline().strip() != "ready":
             raise SystemExit("bench: delay proxy did not start")
-        db = OUT / f"delay-{fleet.portals}.sqlite"
+        db = OUT / f"delay-{fleet.portals}-{in_flight}.sqlite"
         db.unlink(missing_ok=True)
-        r = run_probe(fleet, db, portal_concurrency=fleet.portals, per_host=per_host, port=port)
+        r = run_probe(
+            fleet, db, portal_concurrency=in_flight, per_host=per_host, port=port,
+            portals=in_flight,
+        )  # fmt: skip
     finally:
         proxy.terminate()
         proxy.wait(10)
-    pages_per_portal = r["pages"] / max(1, fleet.portals)
-    # robots.txt, then the home page, then the rest `per_host` at a time: the per-host bound
+    pages_per_portal = r["pages"] / max(1, in_flight)
     ideal = delay * (2 + -(-(pages_per_portal - 1) // per_host))
-    return {**r, "ideal_s": round(ideal, 2), "wall_over_ideal": round(r["wall_s"] / ideal, 2)}
+    bound = max(ideal, r["cpu_s"])
+    return {**r, "in_flight": in_flight, "ideal_s": round(ideal, 2),
+            "wall_over_ideal": round(r["wall_s"] / ideal, 2),
+            "wall_over_bound": round(r["wall_s"] / bound, 2)}  # fmt: skip
 
 
 def _ms(r: dict) -> float:
@@ -176,6 +200,11 @@ def main() -> None:
     ap.add_argument("--portal-concurrency", type=int, default=8)
     ap.add_argument("--per-host", type=int, default=4)
     ap.add_argument("--rounds", type=int, default=1, help="Scrapy and night 1, alternated")
+    ap.add_argument(
+        "--in-flight",
+        default="",
+        help="comma-separated portal counts for the delayed runs (default: the whole fleet)",
+    )
     a = ap.parse_args()
     OUT.mkdir(parents=True, exist_ok=True)
     ensure_tools(not a.no_scrapy)
@@ -219,13 +248,18 @@ def main() -> None:
                 lines[-1] += f" bytes {share[0]:.1%}, CPU {share[1]:.1%} of night 1"
                 results.append({"run": f"probe-night{night}", "portals": n, **r})
             if a.delay:
-                r = run_delayed(fleet, a.delay, a.per_host)
-                lines.append(row(f"probe, {a.delay:g} s delay, {n} portals in flight", r, None))
-                lines[-1] += (
-                    f" wall {r['wall_s']:.1f} s = {r['wall_over_ideal']:.2f}x"
-                    f" the ideal {r['ideal_s']:.1f} s"
-                )
-                results.append({"run": f"probe-delay{a.delay:g}", "portals": n, **r})
+                counts = [int(x) for x in a.in_flight.split(",") if x] or [n]
+                for k in (min(k, n) for k in counts):
+                    r = run_delayed(fleet, a.delay, a.per_host, k)
+                    label = f"probe, {a.delay:g} s delay, {k} portals in flight"
+                    lines.append(row(label, r, None))
+                    lines[-1] += (
+                        f" wall {r['wall_s']:.1f} s = {r['wall_over_ideal']:.2f}x"
+                        f" the ideal {r['ideal_s']:.1f} s; CPU {r['cpu_s']:.1f} s"
+                    )
+                    if r["cpu_s"] > r["ideal_s"]:
+                        lines[-1] += f", wall {r['wall_over_bound']:.2f}x that (CPU-bound)"
+                    results.append({"run": f"probe-delay{a.delay:g}", "portals": n, **r})
         finally:
             stop_nginx(fleet)
     machine = (
