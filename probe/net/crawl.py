@@ -92,6 +92,9 @@ def _bot_wall(result: FetchResult) -> bool:
     return any(marker in head for marker in _BOT_WALL_MARKERS)
 
 
+_Fetch = asyncio.Task[tuple[int, str, int, FetchResult]]  # (order, url, depth, response)
+
+
 class _NeedBody(Exception):
     """A 304 whose cached parse does not fit, with no stored body sent along."""
 
@@ -276,8 +279,9 @@ class _Crawl:
         self.pages.append((order, page))
         self.enqueue_links(page, depth)
 
-    def launch(self, running: set[asyncio.Task[tuple[int, str, int, FetchResult]]]) -> bool:
-        """Start fetches of queued URLs while the portal has free slots; whether any began."""
+    def launch(self, running: set[_Fetch], launched: deque[int]) -> bool:
+        """Start fetches of queued URLs while the portal has free slots (their orders go to
+        `launched`); whether any began."""
         workers = max(1, self.settings.per_host_concurrency)
         began = False
         while self.queue and len(running) < workers and self.attempted < self.settings.max_pages:
@@ -287,11 +291,13 @@ class _Crawl:
             order, url, depth = self.queue.popleft()
             self.attempted += 1
             running.add(asyncio.create_task(self.fetch_queued(order, url, depth)))
+            launched.append(order)
             began = True
         return began
 
     async def breadth_first(self) -> None:
-        """Fetch queued pages, a few at a time (the host gate spaces them), and parse them.
+        """Fetch queued pages, a few at a time (the host gate spaces them), and take them
+        in the order they were queued.
 
         A slot is held by a fetch only, not by the parse of what it fetched: when
         responses come in, the freed slots are refilled from the queue and the new
@@ -299,24 +305,37 @@ class _Crawl:
         Otherwise each slot stood idle while its page, and every page that arrived with
         it from other portals, was parsed: with slow servers and many portals in flight
         the responses come in waves, and a wave's last page waited for the whole wave's
-        parsing before its slot asked for the next page. The home page's links fill the
-        queue, so a parse is seldom needed to find the next URL.
+        parsing before its slot asked for the next page.
+
+        Pages are taken (parsed, their links queued) in queue order, whatever order the
+        server answers in: a response that comes early waits for those queued before it.
+        So the queue, each URL's depth (that of the first page to link it) and which pages
+        `max_pages` keeps are the same every night for the same portal, and so are its
+        findings and their evidence; taken as they came, a slow page's links could be
+        found first on a deeper page, or not at all. Fetching never waits for this: the
+        home page's links fill the queue, and a slot only needs a queued URL.
 
         Fetches still in flight when this is cancelled (the portal's hard timeout) are
         cancelled and awaited before the cancellation goes on: `asyncio.wait` leaves its
         tasks running, and they would go on fetching for a portal already finished.
         """
-        running: set[asyncio.Task[tuple[int, str, int, FetchResult]]] = set()
+        running: set[_Fetch] = set()
+        launched: deque[int] = deque()  # orders fetched or being fetched, not yet taken
+        arrived: dict[int, tuple[str, int, FetchResult]] = {}
         try:
             while True:
-                self.launch(running)
+                self.launch(running, launched)
                 if not running:
                     break
                 done, running = await asyncio.wait(running, return_when=asyncio.FIRST_COMPLETED)
-                if self.launch(running):
+                for task in done:
+                    order, url, depth, result = task.result()
+                    arrived[order] = (url, depth, result)
+                if self.launch(running, launched):
                     await asyncio.sleep(0)  # the new tasks send their requests first
-                for order, url, depth, result in sorted(task.result() for task in done):
-                    await self.take(order, url, depth, result)
+                while launched and launched[0] in arrived:
+                    order = launched.popleft()
+                    await self.take(order, *arrived.pop(order))
         finally:
             for task in running:
                 task.cancel()

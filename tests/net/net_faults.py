@@ -321,6 +321,19 @@ class FaultServer:
         base = target.rstrip("/")
         await self.send(w, 200, page(f"Chậm {target}", "", [f"{base}/{i}" for i in range(5)]))
 
+    async def h_order(self, w: Writer, target: str, headers: dict[str, str]) -> None:
+        """A portal where a later link answers first: "/cham" (slow, linked first from the
+        home page) and "/nhanh/2" (two fast steps away) both link to "/x"."""
+        links = {
+            "/": ["/cham", "/nhanh", "/trang-3", "/trang-4", "/trang-5"],
+            "/cham": ["/x", "/cham/1"],
+            "/nhanh": ["/nhanh/2", "/trang-6"],
+            "/nhanh/2": ["/x", "/nhanh/3"],
+        }  # fmt: skip
+        if target == "/cham":
+            await asyncio.sleep(0.4)
+        await self.send(w, 200, page(f"Trang {target}", "Nội dung", links.get(target, [])))
+
     async def h_botwall(self, w: Writer, target: str, headers: dict[str, str]) -> None:
         body = b"<html><title>Just a moment...</title><body>Checking your browser</body></html>"
         await self.send(w, 403, body, extra=(("cf-mitigated", "challenge"),))

@@ -288,6 +288,27 @@ def test_new_pages_come_with_their_parse_cache_entries(
     assert len(again.parses) == len(again.pages) - 1
 
 
+def test_crawl_does_not_depend_on_which_response_comes_first(
+    server: FaultServer, settings: Settings
+) -> None:
+    """Pages are taken in the order their links were queued, whatever order the server
+    answers in: a portal gives the same pages at the same depths every night, so its
+    findings and their evidence do not change with the network's timing (and a night with
+    nothing changed can reuse them). Here "/cham", linked first, answers last; "/x" is
+    linked from it (depth 2) and from "/nhanh/2" (depth 3, past the bound). Taken as they
+    came, "/x" was first seen on "/nhanh/2" and never fetched."""
+    bounded = settings.with_(max_depth=2, per_host_concurrency=4, max_pages=8)
+    runs = [run_crawl(bounded, "http://order.test/") for _ in range(2)]
+    for site in runs:
+        assert site.outcome == "checked"
+        depths = {p.url.removeprefix("http://order.test"): p.depth for p in site.pages}
+        assert depths["/x"] == 2 and depths["/cham"] == 1
+        assert "/nhanh/3" not in depths  # depth 3
+    # max_pages (8) cuts the same queue at the same place every time.
+    assert [p.url for p in runs[0].pages] == [p.url for p in runs[1].pages]
+    assert len(runs[0].pages) == 8
+
+
 def test_pages_in_flight_at_the_hard_timeout_are_cancelled(
     settings: Settings, monkeypatch: pytest.MonkeyPatch
 ) -> None:
