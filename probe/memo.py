@@ -68,11 +68,12 @@ class RunKey:
 def portal_digest(site: PortalArtifacts, run_key: RunKey) -> str:
     """The digest of everything `site`'s non-volatile findings depend on (see module).
 
-    Pages, failures and documents go in sorted. A portal's pages are fetched a few at a
-    time and come back in any order, which decides the order they are listed in (and the
-    documents and failures found on them): the same portal came out in another order on
-    some nights, more often while the event loop was storing another portal, and was
-    judged again. That order changes no finding's status (the demo portals under both
+    Pages, failures and documents go in sorted. They were listed in the order the
+    concurrent fetches finished, so the same portal came out in another order on some
+    nights and was judged again. The crawl now takes pages in queue order
+    (`probe.net.crawl`), which fixes that order for the same responses; sorting keeps the
+    digest independent of it all the same (and a change here would judge every portal
+    afresh once). That order changes no finding's status (the demo portals under both
     rulesets, pages after the home page, documents and failures shuffled: the same
     statuses), at most which evidence a finding lists first.
     """
